@@ -1,0 +1,353 @@
+"""The daily run's unit of work on SQLAlchemy Core.
+
+Core rather than the ORM: the run touches tens of thousands of rows and its
+cost must follow the work due, so rows are read and written in batches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from duecourse.adapters.db.models import (
+    Action,
+    CallTask,
+    Client,
+    Contact,
+    Contract,
+    Invoice,
+    Message,
+    Notice,
+    RuleVersion,
+)
+from duecourse.domain.cadence import CAP_WINDOW_DAYS
+from duecourse.domain.states import Channel, InvoiceStatus, MessageStatus
+from duecourse.services.ports import (
+    ActionRow,
+    CallTaskRow,
+    ClientRecord,
+    InvoiceRecord,
+    InvoiceUpdate,
+    MessageRow,
+    NoticeRow,
+    RuleRecord,
+)
+
+invoices = Invoice.__table__
+actions = Action.__table__
+
+
+class SqlRunStore:
+    """The run's transactions on one connection; `close` drops uncommitted work."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.connection: Connection = engine.connect()
+        self.transaction = self.connection.begin()
+
+    def rule_versions(self) -> list[RuleRecord]:
+        rows = self.connection.execute(
+            select(
+                RuleVersion.id,
+                RuleVersion.name,
+                RuleVersion.version,
+                RuleVersion.active,
+                RuleVersion.source,
+            )
+        )
+        return [RuleRecord(*row) for row in rows]
+
+    def count_due_clients(self, as_of: date, shard: tuple[int, int] | None) -> int:
+        query = select(func.count(func.distinct(Invoice.client_id))).where(
+            *_due(as_of, shard)
+        )
+        return int(self.connection.execute(query).scalar_one())
+
+    def due_client_ids(
+        self, as_of: date, after: int, limit: int, shard: tuple[int, int] | None
+    ) -> list[int]:
+        query = (
+            select(Invoice.client_id)
+            .where(*_due(as_of, shard), Invoice.client_id > after)
+            .group_by(Invoice.client_id)
+            .order_by(Invoice.client_id)
+            .limit(limit)
+        )
+        return list(self.connection.execute(query).scalars())
+
+    def load_clients(self, client_ids: list[int], as_of: date) -> list[ClientRecord]:
+        """The clients with their due invoices, history and contacts, in a few
+        queries whatever the number of clients."""
+        due = self._due_invoices(client_ids, as_of)
+        taken = self._taken(due)
+        contacts = self._contacts(client_ids)
+        recent = self._recent_contacts(client_ids, as_of)
+        records = []
+        for row in self.connection.execute(
+            select(Client).where(Client.id.in_(client_ids)).order_by(Client.id)
+        ):
+            names, emails = contacts.get(row.id, ([], []))
+            records.append(
+                ClientRecord(
+                    id=row.id,
+                    external_id=row.external_id,
+                    name=row.name,
+                    country=row.country,
+                    time_zone=row.time_zone,
+                    language=row.language,
+                    segment=row.segment,
+                    rule_name=row.rule_name,
+                    emails=tuple(emails),
+                    contact_name=names[0] if names else "",
+                    invoices=tuple(due.get(row.id, [])),
+                    taken={i.id: taken.get(i.id, frozenset()) for i in due[row.id]},
+                    contacts_this_week=tuple(recent.get(row.id, [])),
+                )
+            )
+        return records
+
+    def _due_invoices(
+        self, client_ids: list[int], as_of: date
+    ) -> dict[int, list[InvoiceRecord]]:
+        query = (
+            select(
+                Invoice.client_id,
+                Invoice.id,
+                Invoice.number,
+                Invoice.currency,
+                Invoice.amount,
+                Invoice.balance,
+                Invoice.issue_date,
+                Invoice.due_date,
+                Invoice.rule_version_id,
+                Contract.notice_lead_days,
+                Invoice.paused_until,
+                Invoice.first_contact_on,
+                Invoice.last_payment_on,
+                Invoice.payment_url,
+            )
+            .outerjoin(Contract, Contract.id == Invoice.contract_id)
+            .where(
+                Invoice.client_id.in_(client_ids),
+                Invoice.status == InvoiceStatus.OPEN.value,
+                Invoice.next_action_on <= as_of,
+            )
+            .order_by(Invoice.client_id, Invoice.due_date, Invoice.id)
+        )
+        found: dict[int, list[InvoiceRecord]] = defaultdict(list)
+        for row in self.connection.execute(query):
+            client_id, *fields = row
+            fields[3] = str(fields[3])
+            fields[4] = str(fields[4])
+            found[client_id].append(InvoiceRecord(*fields))
+        return found
+
+    def _taken(
+        self, due: dict[int, list[InvoiceRecord]]
+    ) -> dict[int, frozenset[tuple[int, str]]]:
+        ids = [invoice.id for group in due.values() for invoice in group]
+        taken: dict[int, set[tuple[int, str]]] = defaultdict(set)
+        for chunk in _chunks(ids, 900):
+            query = select(
+                Action.invoice_id, Action.rule_version_id, Action.stage_key
+            ).where(Action.invoice_id.in_(chunk))
+            for invoice_id, version_id, key in self.connection.execute(query):
+                    taken[invoice_id].add((version_id, key))
+        return {k: frozenset(v) for k, v in taken.items()}
+
+    def _contacts(
+        self, client_ids: list[int]
+    ) -> dict[int, tuple[list[str], list[str]]]:
+        query = (
+            select(Contact.client_id, Contact.name, Contact.email)
+            .where(Contact.client_id.in_(client_ids), Contact.receives_bills)
+            .order_by(Contact.client_id, Contact.id)
+        )
+        found: dict[int, tuple[list[str], list[str]]] = {}
+        for client_id, name, email in self.connection.execute(query):
+            names, emails = found.setdefault(client_id, ([], []))
+            names.append(name)
+            if email:
+                emails.append(email)
+        return found
+
+    def _recent_contacts(
+        self, client_ids: list[int], as_of: date
+    ) -> dict[int, list[date]]:
+        since = as_of - timedelta(days=CAP_WINDOW_DAYS - 1)
+        found: dict[int, list[date]] = defaultdict(list)
+        emails = select(Message.client_id, Message.run_on).where(
+            Message.client_id.in_(client_ids),
+            Message.channel == Channel.EMAIL.value,
+            Message.run_on >= since,
+            Message.run_on <= as_of,
+        )
+        calls = select(CallTask.client_id, CallTask.created_on).where(
+            CallTask.client_id.in_(client_ids),
+            CallTask.created_on >= since,
+            CallTask.created_on <= as_of,
+        )
+        for query in (emails, calls):
+            for client_id, day in self.connection.execute(query):
+                found[client_id].append(day)
+        return found
+
+    def record_actions(
+        self,
+        messages: list[MessageRow],
+        actions: list[ActionRow],
+        call_tasks: list[CallTaskRow],
+        notices: list[NoticeRow],
+    ) -> set[tuple[int, str]]:
+        if not actions:
+            return set()
+        recorded = self._insert_actions(actions)
+        now = datetime.now(UTC)
+
+        kept = [m for m in messages if recorded.intersection(m.covers)]
+        if kept:
+            self.connection.execute(
+                Message.__table__.insert(), [_message(m, now) for m in kept]
+            )
+        tasks = [t for t in call_tasks if recorded.intersection(t.covers)]
+        if tasks:
+            self.connection.execute(
+                CallTask.__table__.insert(),
+                [
+                    {
+                        "client_id": t.client_id,
+                        "stage_key": t.stage_key,
+                        "script": t.script,
+                        "reason": t.reason,
+                        "balance": Decimal(t.balance),
+                        "currency": t.currency,
+                        "status": "open",
+                        "created_on": t.created_on,
+                    }
+                    for t in tasks
+                ],
+            )
+        shown = [n for n in notices if recorded.intersection(n.covers)]
+        if shown:
+            self.connection.execute(
+                Notice.__table__.insert(),
+                [
+                    {
+                        "client_id": n.client_id,
+                        "stage_key": n.stage_key,
+                        "template": n.template,
+                        "active": True,
+                        "created_on": n.created_on,
+                    }
+                    for n in shown
+                ],
+            )
+        return recorded
+
+    def _insert_actions(self, rows: list[ActionRow]) -> set[tuple[int, str]]:
+        """Insert, leaving alone any (invoice, version, stage) already recorded."""
+        insert = pg_insert if self.connection.dialect.name == "postgresql" else (
+            sqlite_insert
+        )
+        statement = (
+            insert(actions)
+            .on_conflict_do_nothing(
+                index_elements=["invoice_id", "rule_version_id", "stage_key"]
+            )
+            .returning(actions.c.invoice_id, actions.c.stage_key)
+        )
+        values = [
+            {
+                "invoice_id": a.invoice_id,
+                "rule_version_id": a.rule_version_id,
+                "stage_key": a.stage_key,
+                "channel": a.channel.value,
+                "status": a.status,
+                "reason": a.reason[:200],
+                "scheduled_on": a.scheduled_on,
+                "taken_on": a.taken_on,
+                "message_id": a.message_id,
+            }
+            for a in rows
+        ]
+        result = self.connection.execute(statement, values)
+        return {(row.invoice_id, row.stage_key) for row in result}
+
+    def update_invoices(self, updates: list[InvoiceUpdate]) -> None:
+        if not updates:
+            return
+        statement = (
+            update(invoices)
+            .where(invoices.c.id == bindparam("target"))
+            .values(
+                next_action_on=bindparam("next_on"),
+                rule_version_id=bindparam("version"),
+                first_contact_on=func.coalesce(
+                    invoices.c.first_contact_on, bindparam("contact_on")
+                ),
+            )
+        )
+        self.connection.execute(
+            statement,
+            [
+                {
+                    "target": u.invoice_id,
+                    "next_on": u.next_action_on,
+                    "version": u.rule_version_id,
+                    "contact_on": u.first_contact_on,
+                }
+                for u in updates
+            ],
+        )
+
+    def commit(self) -> None:
+        """Make the work so far durable and start the next transaction."""
+        self.transaction.commit()
+        self.transaction = self.connection.begin()
+
+    def close(self) -> None:
+        if self.transaction.is_active:
+            self.transaction.rollback()
+        self.connection.close()
+
+
+def _due(as_of: date, shard: tuple[int, int] | None) -> list[Any]:
+    clauses: list[Any] = [
+        Invoice.next_action_on <= as_of,
+        Invoice.status == InvoiceStatus.OPEN.value,
+    ]
+    if shard is not None:
+        index, count = shard
+        clauses.append(Invoice.client_id % count == index)
+    return clauses
+
+
+def _message(row: MessageRow, now: datetime) -> dict[str, Any]:
+    dead = row.dead_reason is not None
+    return {
+        "id": row.id,
+        "client_id": row.client_id,
+        "channel": row.channel.value,
+        "template": row.template,
+        "language": row.language,
+        "recipients": ",".join(row.recipients),
+        "context": dict(row.context),
+        "run_on": row.run_on,
+        "status": (MessageStatus.DEAD if dead else MessageStatus.PENDING).value,
+        "attempts": 0,
+        "next_attempt_at": row.not_before,
+        "claimed_until": None,
+        "last_error": row.dead_reason,
+        "sent_at": None,
+        "created_at": now,
+    }
+
+
+def _chunks(items: Sequence[int], size: int) -> list[Sequence[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

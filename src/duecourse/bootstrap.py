@@ -1,0 +1,79 @@
+"""Wiring: settings in, adapters built, services handed what they need."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from duecourse.adapters.db.engine import make_engine, migrate
+from duecourse.adapters.db.outbox_store import SqlOutboxStore
+from duecourse.adapters.db.rule_store import SqlRuleStore
+from duecourse.adapters.db.run_store import SqlRunStore
+from duecourse.adapters.email.render import MessageTemplates
+from duecourse.adapters.email.smtp import email_sender
+from duecourse.adapters.links import SignedLinks
+from duecourse.adapters.penalty_terms import penalty_check, penalty_quote, penalty_terms
+from duecourse.adapters.webhooks import WebhookSender
+from duecourse.domain.states import Channel
+from duecourse.services.compose import Composer
+from duecourse.services.ports import Sender
+from duecourse.settings import Settings, load_settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    """The adapters of one process, built lazily from its settings."""
+
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = make_engine(self.settings.database_url)
+        migrate(engine)
+        return engine
+
+    @cached_property
+    def templates(self) -> MessageTemplates:
+        return MessageTemplates()
+
+    @cached_property
+    def links(self) -> SignedLinks:
+        s = self.settings
+        return SignedLinks(s.secret_key, s.base_url, s.link_days)
+
+    @cached_property
+    def composer(self) -> Composer:
+        return Composer(self.links, penalty_quote, penalty_terms)
+
+    @property
+    def check_penalty(self) -> object:
+        return penalty_check
+
+    def run_store(self) -> SqlRunStore:
+        return SqlRunStore(self.engine)
+
+    def rule_store(self) -> SqlRuleStore:
+        return SqlRuleStore(self.engine)
+
+    def outbox(self) -> SqlOutboxStore:
+        return SqlOutboxStore(self.engine)
+
+    @cached_property
+    def senders(self) -> Mapping[Channel, Sender]:
+        s = self.settings
+        return {
+            Channel.EMAIL: email_sender(s, self.templates),
+            Channel.WEBHOOK: WebhookSender(s.webhook_url, s.secret_key),
+        }
+
+
+def build(settings: Settings | None = None) -> Container:
+    return Container(settings or load_settings())
