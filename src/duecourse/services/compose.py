@@ -32,7 +32,7 @@ PenaltyQuote = Callable[[CollectionRule, Money, date, date], Mapping[str, Any] |
 """Penalty to date for (rule, balance, due date, as of), as JSON-ready text,
 or None when the rule charges none. Supplied by the bootstrap."""
 
-PenaltyTerms = Callable[[CollectionRule], Mapping[str, Any] | None]
+PenaltyTerms = Callable[[CollectionRule, date], Mapping[str, Any] | None]
 
 
 @dataclass
@@ -139,7 +139,7 @@ class Composer:
             "total_balance": str(balance),
             "total_penalty": str(Money(penalty, currency).rounded().amount),
             "total_due": str(Money(balance + penalty, currency).rounded().amount),
-            "penalty_terms": self._terms(rule),
+            "penalty_terms": self._terms(rule, as_of),
             "payment_link": payment_link,
             "link_expires_on": expires.isoformat(),
         }
@@ -157,8 +157,8 @@ class Composer:
             covers=_covers(decisions),
         )
 
-    def _terms(self, rule: CollectionRule) -> dict[str, Any] | None:
-        terms = self.terms(rule) if self.terms is not None else None
+    def _terms(self, rule: CollectionRule, as_of: date) -> dict[str, Any] | None:
+        terms = self.terms(rule, as_of) if self.terms is not None else None
         return dict(terms) if terms else None
 
     def _line(
