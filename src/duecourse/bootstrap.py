@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -26,6 +26,11 @@ from duecourse.settings import Settings, load_settings
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """The server's own calendar day, which is what "today's run" means."""
+    return datetime.now().astimezone().date()
 
 
 @dataclass
@@ -57,8 +62,8 @@ class Container:
     def check_penalty(self) -> object:
         return penalty_check
 
-    def run_store(self) -> SqlRunStore:
-        return SqlRunStore(self.engine)
+    def run_store(self, held: bool = False) -> SqlRunStore:
+        return SqlRunStore(self.engine, held=held)
 
     def rule_store(self) -> SqlRuleStore:
         return SqlRuleStore(self.engine)

@@ -32,9 +32,9 @@ LEASE = timedelta(minutes=5)
 
 
 class OutboxStore(Protocol):
-    def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[
-        OutgoingMessage
-    ]:
+    def claim(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[OutgoingMessage]:
         """Take up to `limit` ready messages, committed, so no other
         dispatcher takes them before `lease_until`."""
         ...

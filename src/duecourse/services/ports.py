@@ -199,8 +199,9 @@ class RunStore(Protocol):
         self, as_of: date, after: int, limit: int, shard: tuple[int, int] | None
     ) -> list[int]: ...
 
-    def load_clients(self, client_ids: list[int], as_of: date) -> list[ClientRecord]:
-        ...
+    def load_clients(
+        self, client_ids: list[int], as_of: date
+    ) -> list[ClientRecord]: ...
 
     def record_actions(
         self,

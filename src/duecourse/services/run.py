@@ -65,6 +65,9 @@ class RunSummary:
 Progress = Callable[[int, int], None]
 """Called with (clients done so far, clients due in all)."""
 
+Observer = Callable[[list[ClientRecord], Rows, set[tuple[int, str]]], None]
+"""Called with each batch's clients, rows and the (invoice, stage) pairs recorded."""
+
 
 def run_collection(
     open_store: Callable[[], RunStore],
@@ -76,6 +79,7 @@ def run_collection(
     shard: tuple[int, int] | None = None,
     batch_clients: int = BATCH_CLIENTS,
     progress: Progress | None = None,
+    observe: Observer | None = None,
 ) -> RunSummary:
     """Carry out every stage due on or before `as_of`; see the module docstring.
 
@@ -102,6 +106,8 @@ def run_collection(
             if not dry_run:
                 store.commit()
             _tally(summary, rows, recorded)
+            if observe is not None:
+                observe(clients, rows, recorded)
             after = ids[-1]
             if progress is not None:
                 progress(summary.clients, total)
@@ -162,9 +168,7 @@ def _plan_batch(
     return rows, updates
 
 
-def _case(
-    client: ClientRecord, book: RuleBook, versions: dict[int, int]
-) -> ClientCase:
+def _case(client: ClientRecord, book: RuleBook, versions: dict[int, int]) -> ClientCase:
     invoices = []
     for record in client.invoices:
         version = versions[record.id]

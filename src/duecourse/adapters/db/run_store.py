@@ -47,9 +47,12 @@ actions = Action.__table__
 class SqlRunStore:
     """The run's transactions on one connection; `close` drops uncommitted work."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, held: bool = False) -> None:
+        """A `held` store never commits and outlives `close`: a simulation runs
+        many days in it and then `discard`s everything."""
         self.connection: Connection = engine.connect()
         self.transaction = self.connection.begin()
+        self.held = held
 
     def rule_versions(self) -> list[RuleRecord]:
         rows = self.connection.execute(
@@ -158,7 +161,7 @@ class SqlRunStore:
                 Action.invoice_id, Action.rule_version_id, Action.stage_key
             ).where(Action.invoice_id.in_(chunk))
             for invoice_id, version_id, key in self.connection.execute(query):
-                    taken[invoice_id].add((version_id, key))
+                taken[invoice_id].add((version_id, key))
         return {k: frozenset(v) for k, v in taken.items()}
 
     def _contacts(
@@ -252,8 +255,10 @@ class SqlRunStore:
 
     def _insert_actions(self, rows: list[ActionRow]) -> set[tuple[int, str]]:
         """Insert, leaving alone any (invoice, version, stage) already recorded."""
-        insert = pg_insert if self.connection.dialect.name == "postgresql" else (
-            sqlite_insert
+        insert = (
+            pg_insert
+            if self.connection.dialect.name == "postgresql"
+            else (sqlite_insert)
         )
         statement = (
             insert(actions)
@@ -308,10 +313,17 @@ class SqlRunStore:
 
     def commit(self) -> None:
         """Make the work so far durable and start the next transaction."""
+        if self.held:
+            return
         self.transaction.commit()
         self.transaction = self.connection.begin()
 
     def close(self) -> None:
+        if not self.held:
+            self.discard()
+
+    def discard(self) -> None:
+        """Drop everything not committed and release the connection."""
         if self.transaction.is_active:
             self.transaction.rollback()
         self.connection.close()
