@@ -7,17 +7,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from duecourse.bootstrap import Container, build, utc_now
+from duecourse.bootstrap import Container, build, today, utc_now
 from duecourse.domain.errors import DuecourseError
+from duecourse.entrypoints.schedule import run_today, serve_forever
 from duecourse.services import rules as rule_service
 from duecourse.services.dispatch import dispatch
 from duecourse.services.rulebook import RuleBook
 from duecourse.services.run import run_collection
+from duecourse.services.simulate import simulate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +31,8 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    # Migrations run at every start; their chatter is not news to an operator.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:
@@ -64,7 +69,7 @@ def as_of_option(function: F) -> F:
 
 
 def _day(value: Any) -> date:
-    return value.date() if value is not None else date.today()
+    return value.date() if value is not None else today()
 
 
 @cli.command()
@@ -88,6 +93,55 @@ def run(as_of: Any, dry_run: bool, no_send: bool, shard: str | None) -> None:
     click.echo(summary.line())
     if not dry_run and not no_send:
         click.echo(dispatch(app.outbox(), app.senders, utc_now).line())
+
+
+@cli.command()
+@click.option("--no-demo", is_flag=True, help="Do not load the demo book.")
+def start(no_demo: bool) -> None:
+    """Start the embedded product: the default rule, the demo, the daily run."""
+    app = container()
+    if not _active_rules(app):
+        _apply_default_rule(app)
+    if not no_demo:
+        from duecourse.adapters.demo import load_demo
+
+        loaded = load_demo(app.engine, today())
+        if loaded:
+            click.echo(f"demo book loaded: {loaded}")
+    run_today(app)
+    settings = app.settings
+    where = (settings.smtp_url and "SMTP") or f"the mailbox folder {settings.mailbox}"
+    click.echo(
+        f"duecourse is running. Today's run is done; messages go to {where}.\n"
+        f"The run repeats every day at {settings.run_at}; press Ctrl-C to stop."
+    )
+    serve_forever(app)
+
+
+def _active_rules(app: Container) -> list[str]:
+    store = app.rule_store()
+    try:
+        return [r.name for r in store.all_versions() if r.active]
+    finally:
+        store.close()
+
+
+def _apply_default_rule(app: Container) -> None:
+    source = resources.files("duecourse") / "rules" / "default.toml"
+    store = app.rule_store()
+    try:
+        rule_service.apply_rule(
+            store,
+            app.templates,
+            source.read_text(encoding="utf-8"),
+            "default.toml",
+            "duecourse start",
+            utc_now(),
+            app.check_penalty,
+        )
+    finally:
+        store.close()
+    click.echo("the default collection rule is active (see `duecourse rules list`)")
 
 
 @cli.command(name="dispatch")
@@ -119,10 +173,42 @@ def _shard(text: str | None) -> tuple[int, int] | None:
     try:
         index, count = (int(part) for part in text.split("/"))
     except ValueError:
-        raise click.BadParameter("write it as I/N, like 0/4", param_hint="--shard")
+        raise click.BadParameter(
+            "write it as I/N, like 0/4", param_hint="--shard"
+        ) from None
     if not 0 <= index < count:
         raise click.BadParameter("I must be between 0 and N-1", param_hint="--shard")
     return index, count
+
+
+@cli.command(name="simulate")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="First day to simulate (YYYY-MM-DD); today by default.",
+)
+@click.option("--days", type=click.IntRange(1, 366), default=30, show_default=True)
+@click.option("--client", default=None, help="Only this client's external id.")
+def simulate_command(start: Any, days: int, client: str | None) -> None:
+    """Show, day by day, what each client would receive; nothing is stored."""
+    app = container()
+    timeline = simulate(
+        lambda: app.run_store(held=True), app.composer, _day(start), days, client
+    )
+    for day in timeline:
+        for contact in day.contacts:
+            invoices = ", ".join(contact.invoices)
+            click.echo(
+                f"{day.day}  {contact.client:<16} {contact.channel:<8} "
+                f"{contact.what:<18} {invoices}"
+            )
+    total = sum(len(day.contacts) for day in timeline)
+    click.echo(
+        f"{total} contact(s) over {days} day(s) from {_day(start)}; "
+        "nothing was stored or sent"
+    )
 
 
 @cli.group()

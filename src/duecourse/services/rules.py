@@ -110,6 +110,6 @@ def _digest(text: str) -> str:
 def describe(rule: CollectionRule) -> list[str]:
     """One line per stage, for listing a rule."""
     return [
-        f"{s.offset_days:+d}d  {s.key:<20} {s.channel.value:<8} {s.template}"
+        f"{s.offset_days:+4d}d  {s.key:<20} {s.channel.value:<8} {s.template}"
         for s in rule.stages
     ]
