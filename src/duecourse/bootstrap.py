@@ -18,6 +18,7 @@ from duecourse.adapters.email.smtp import email_sender
 from duecourse.adapters.links import SignedLinks
 from duecourse.adapters.penalty_terms import penalty_check, penalty_quote, penalty_terms
 from duecourse.adapters.webhooks import WebhookSender
+from duecourse.domain.rules import PenaltyCheck
 from duecourse.domain.states import Channel
 from duecourse.services.compose import Composer
 from duecourse.services.ports import Sender
@@ -59,7 +60,7 @@ class Container:
         return Composer(self.links, penalty_quote, penalty_terms)
 
     @property
-    def check_penalty(self) -> object:
+    def check_penalty(self) -> PenaltyCheck:
         return penalty_check
 
     def run_store(self, held: bool = False) -> SqlRunStore:

@@ -163,7 +163,7 @@ def _supersede(decisions: list[Decision]) -> list[Decision]:
         if decision.status is not ActionStatus.DONE or channel is Channel.WEBHOOK:
             continue
         before_due = decision.stage.offset_days < 0
-        slot = (channel, before_due)
+        slot: tuple[Channel, bool] = (channel, before_due)
         if slot not in winners or not before_due:
             winners[slot] = decision
 

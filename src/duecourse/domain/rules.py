@@ -285,10 +285,12 @@ class _Reader:
         default: E | None,
     ) -> E | None:
         value = table.get(key)
-        if value is None and default is not None:
+        if value is None:
+            if default is None:
+                self.fail(f"{where}.{key}", "is missing", f'add {key} = "..."')
             return default
         try:
-            return kind(value)
+            return kind(str(value))
         except ValueError:
             allowed = ", ".join(member.value for member in kind)
             self.fail(f"{where}.{key}", f"{value!r} is not allowed", f"use {allowed}")

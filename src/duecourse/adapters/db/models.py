@@ -139,9 +139,7 @@ class Action(Base):
     """A stage carried out (or deliberately skipped) for an invoice."""
 
     __tablename__ = "actions"
-    __table_args__ = (
-        UniqueConstraint("invoice_id", "rule_version_id", "stage_key"),
-    )
+    __table_args__ = (UniqueConstraint("invoice_id", "rule_version_id", "stage_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, Row, Table, or_, select, update
 
 from duecourse.adapters.db.models import Message
 from duecourse.domain.states import Channel, MessageStatus
 from duecourse.services.ports import OutgoingMessage
 
-messages = Message.__table__
+messages = cast(Table, Message.__table__)
 
 
 class SqlOutboxStore:
@@ -81,7 +82,7 @@ class SqlOutboxStore:
             )
 
 
-def _outgoing(row: Message) -> OutgoingMessage:
+def _outgoing(row: Row[Any]) -> OutgoingMessage:
     return OutgoingMessage(
         id=row.id,
         channel=Channel(row.channel),

@@ -10,9 +10,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -40,8 +40,11 @@ from duecourse.services.ports import (
     RuleRecord,
 )
 
-invoices = Invoice.__table__
-actions = Action.__table__
+invoices = cast(Table, Invoice.__table__)
+actions = cast(Table, Action.__table__)
+message_table = cast(Table, Message.__table__)
+call_table = cast(Table, CallTask.__table__)
+notice_table = cast(Table, Notice.__table__)
 
 
 class SqlRunStore:
@@ -216,12 +219,12 @@ class SqlRunStore:
         kept = [m for m in messages if recorded.intersection(m.covers)]
         if kept:
             self.connection.execute(
-                Message.__table__.insert(), [_message(m, now) for m in kept]
+                message_table.insert(), [_message(m, now) for m in kept]
             )
         tasks = [t for t in call_tasks if recorded.intersection(t.covers)]
         if tasks:
             self.connection.execute(
-                CallTask.__table__.insert(),
+                call_table.insert(),
                 [
                     {
                         "client_id": t.client_id,
@@ -239,7 +242,7 @@ class SqlRunStore:
         shown = [n for n in notices if recorded.intersection(n.covers)]
         if shown:
             self.connection.execute(
-                Notice.__table__.insert(),
+                notice_table.insert(),
                 [
                     {
                         "client_id": n.client_id,
