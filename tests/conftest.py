@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from duecourse.adapters.db.engine import make_engine, migrate
-from duecourse.adapters.db.models import Base
+from duecourse.adapters.db.schema import metadata
 
 POSTGRES_URL = os.environ.get("DUECOURSE_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = bool(os.environ.get("DUECOURSE_REQUIRE_POSTGRES"))
@@ -70,7 +70,7 @@ def database_url(
     yield url
     engine = make_engine(url)
     with engine.begin() as connection:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

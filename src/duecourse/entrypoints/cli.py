@@ -255,3 +255,6 @@ def rules_list() -> None:
         click.echo(f"{record.name} v{record.version} {flag}")
         for line in rule_service.describe(book.versions[record.id]):
             click.echo(f"    {line}")
+
+
+# Commands of other parts of the product, each in a module of its own.

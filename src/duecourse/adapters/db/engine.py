@@ -37,10 +37,14 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every migration not yet applied; safe to call at each start."""
+    """Apply every migration not yet applied; safe to call at each start.
+
+    Each part of the product keeps its tables on its own branch of migrations
+    from the first one, so all heads are applied.
+    """
     folder = resources.files("duecourse.adapters.db") / "migrations"
     config = Config()
     config.set_main_option("script_location", str(folder))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")

@@ -59,10 +59,12 @@ class SqlRecordStore:
         self.transaction = self.connection.begin()
 
     def client(self, external_id: str) -> ClientRef | None:
+        """The client, locked until commit: balances of one client change one
+        payment at a time, so two payments cannot both spend the same balance."""
         row = self.connection.execute(
-            select(Client.id, Client.external_id, Client.currency).where(
-                Client.external_id == external_id
-            )
+            select(Client.id, Client.external_id, Client.currency)
+            .where(Client.external_id == external_id)
+            .with_for_update()
         ).first()
         return None if row is None else ClientRef(*row)
 
