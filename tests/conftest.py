@@ -2,8 +2,10 @@
 
 PostgreSQL comes from `DUECOURSE_TEST_POSTGRES_URL`, a server where the tests
 may create databases. Each test session creates its own database there and
-drops it at the end. Without the variable the PostgreSQL variants skip,
-unless `DUECOURSE_REQUIRE_POSTGRES` is set (as CI does): then they fail.
+drops it at the end, so sessions never see each other. Without the variable
+the PostgreSQL variants skip, unless `DUECOURSE_REQUIRE_POSTGRES` is set (as
+CI does): then the session refuses to start. Every test starts from empty
+tables.
 """
 
 from __future__ import annotations
@@ -33,50 +35,67 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_engine() -> Iterator[Engine]:
     """A fresh, migrated PostgreSQL database for this test session."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not configured: set DUECOURSE_TEST_POSTGRES_URL")
-    server = make_url(POSTGRES_URL)
-    name = f"duecourse_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
+    name = f"duecourse_test_{uuid.uuid4().hex[:12]}"
+    server = create_engine(
+        make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with server.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
+    url = make_url(POSTGRES_URL).set(database=name)
+    engine = make_engine(url.render_as_string(hide_password=False))
     try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[str]:
-    """The URL of an empty, migrated database, once per kind."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'duecourse.db'}"
-        engine = make_engine(url)
         migrate(engine)
+        yield engine
+    finally:
         engine.dispose()
-        yield url
-        return
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    folder: Path = tmp_path_factory.mktemp("sqlite")
+    engine = make_engine(f"sqlite:///{folder / 'duecourse.db'}")
+    migrate(engine)
+    yield engine
     engine.dispose()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """An empty, migrated database, once per kind."""
+    fixture = {"sqlite": "sqlite_engine", "postgresql": "postgres_engine"}
+    engine: Engine = request.getfixturevalue(fixture[request.param])
+    _empty(engine)
+    return engine
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+def database_url(engine: Engine) -> str:
+    """The URL of the `engine` database, for code that connects by itself."""
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def postgres_url(postgres_engine: Engine) -> str:
+    """An empty PostgreSQL database's URL, for tests that need PostgreSQL."""
+    _empty(postgres_engine)
+    return postgres_engine.url.render_as_string(hide_password=False)
+
+
+def _empty(engine: Engine) -> None:
+    tables = list(reversed(metadata.sorted_tables))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())

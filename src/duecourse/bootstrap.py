@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from duecourse.adapters.db.engine import make_engine, migrate
 from duecourse.adapters.db.outbox_store import SqlOutboxStore
+from duecourse.adapters.db.records import SqlRecordStore
 from duecourse.adapters.db.rule_store import SqlRuleStore
 from duecourse.adapters.db.run_store import SqlRunStore
 from duecourse.adapters.email.render import MessageTemplates
@@ -48,7 +49,7 @@ class Container:
 
     @cached_property
     def templates(self) -> MessageTemplates:
-        return MessageTemplates()
+        return MessageTemplates(self.settings.templates)
 
     @cached_property
     def links(self) -> SignedLinks:
@@ -65,6 +66,9 @@ class Container:
 
     def run_store(self, held: bool = False) -> SqlRunStore:
         return SqlRunStore(self.engine, held=held)
+
+    def record_store(self) -> SqlRecordStore:
+        return SqlRecordStore(self.engine)
 
     def rule_store(self) -> SqlRuleStore:
         return SqlRuleStore(self.engine)

@@ -27,6 +27,7 @@ class Settings:
     webhook_url: str | None
     run_at: str
     link_days: int
+    templates: Path | None
 
     def __repr__(self) -> str:
         # Settings hold secrets and passwords: never let them reach a log.
@@ -71,7 +72,18 @@ def load_settings(
         webhook_url=env.get("DUECOURSE_WEBHOOK_URL") or None,
         run_at=run_at,
         link_days=int(link_days),
+        templates=_folder(env, "DUECOURSE_TEMPLATES"),
     )
+
+
+def _folder(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name)
+    if not value:
+        return None
+    folder = Path(value)
+    if not folder.is_dir():
+        raise InvalidField(name, f"{value} is not a folder", "create it or unset it")
+    return folder
 
 
 def _local_secret(folder: Path) -> str:

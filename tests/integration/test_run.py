@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
+from tests.integration.book import add_client, add_invoice, apply_default_rule, composer
 
 from duecourse.adapters.db.models import Action, CallTask, Invoice, Message, Notice
 from duecourse.adapters.db.run_store import SqlRunStore
 from duecourse.services.run import RunSummary, run_collection
-from tests.integration.book import add_client, add_invoice, apply_default_rule, composer
 
 DUE = date(2026, 3, 18)  # a Wednesday
 
@@ -98,7 +98,7 @@ def test_overdue_notices_state_the_penalty_to_date(engine: Engine) -> None:
         ).one()
     line = message.context["invoices"][0]
     assert line["days_late"] == 5
-    # Brazil consumer preset: 2% fine, 1% a month pro rata: 20.00 + 1.67
+    # The default terms: 2% late fee, 1% a month pro rata: 20.00 + 1.67
     assert line["penalty"]["late_fee"] == "20.00"
     assert line["penalty"]["interest"] == "1.67"
     assert message.context["total_due"] == "1021.67"

@@ -9,16 +9,20 @@ same few policies tens of thousands of times.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from duecourse.adapters.penalty_presets import load_preset
+from duecourse.domain.errors import CurrencyMismatch
 from duecourse.domain.money import Money
 from duecourse.domain.penalties import PenaltyPolicy, penalty_to_date
 from duecourse.domain.penalty_settings import penalty_policy_from_mapping
 from duecourse.domain.rules import CollectionRule
+
+log = logging.getLogger(__name__)
 
 
 def penalty_check(table: Mapping[str, Any]) -> None:
@@ -44,7 +48,15 @@ def penalty_quote(
     policy = policy_of(rule)
     if policy is None or as_of <= due_date:
         return None
-    penalty = penalty_to_date(policy, balance, due_date, as_of)
+    try:
+        penalty = penalty_to_date(policy, balance, due_date, as_of)
+    except CurrencyMismatch:
+        # A preset with fixed sums in one currency cannot speak for an invoice
+        # in another; the message then states no penalty rather than a wrong one.
+        log.warning(
+            "penalty not stated: policy %s is not in %s", policy.name, balance.currency
+        )
+        return None
     if penalty.total.is_zero:
         return None
     return {

@@ -17,6 +17,7 @@ from duecourse.bootstrap import Container, build, today, utc_now
 from duecourse.domain.errors import DuecourseError
 from duecourse.entrypoints.schedule import run_today, serve_forever
 from duecourse.services import rules as rule_service
+from duecourse.services.demo import load_demo
 from duecourse.services.dispatch import dispatch
 from duecourse.services.rulebook import RuleBook
 from duecourse.services.run import run_collection
@@ -103,11 +104,9 @@ def start(no_demo: bool) -> None:
     if not _active_rules(app):
         _apply_default_rule(app)
     if not no_demo:
-        from duecourse.adapters.demo import load_demo
-
-        loaded = load_demo(app.engine, today())
-        if loaded:
-            click.echo(f"demo book loaded: {loaded}")
+        loaded = load_demo(app.record_store, today())
+        for result in loaded:
+            click.echo(f"demo book: {result.line()}")
     run_today(app)
     settings = app.settings
     where = (settings.smtp_url and "SMTP") or f"the mailbox folder {settings.mailbox}"

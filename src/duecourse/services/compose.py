@@ -123,8 +123,14 @@ class Composer:
         lines = [self._line(invoices[i], rules[versions[i]], as_of) for i in listed]
         currency = invoices[listed[0]].currency
         balance = sum((Decimal(line["balance"]) for line in lines), Decimal(0))
+        # A penalty that is only disclosed is stated per invoice but never owed,
+        # so it stays out of what the client is asked to pay.
         penalty = sum(
-            (Decimal(line["penalty"]["total"]) for line in lines if line["penalty"]),
+            (
+                Decimal(line["penalty"]["total"])
+                for line in lines
+                if line["penalty"] and line["penalty"]["owed"]
+            ),
             Decimal(0),
         )
         link, expires = self.links.portal(client.id, as_of)

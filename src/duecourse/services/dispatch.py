@@ -111,5 +111,5 @@ def _deliver(
         )
         return "retrying"
     store.delivered(message.id, clock())
-    log.info("message delivered message_id=%s channel=%s", message.id, message.channel)
+    log.debug("message delivered message_id=%s channel=%s", message.id, message.channel)
     return "sent"
