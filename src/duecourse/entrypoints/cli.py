@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,10 +16,13 @@ import click
 
 from duecourse.bootstrap import Container, build, today, utc_now
 from duecourse.domain.errors import DuecourseError
+from duecourse.domain.money import parse_amount, parse_currency
 from duecourse.entrypoints.schedule import run_today, serve_forever
 from duecourse.services import rules as rule_service
 from duecourse.services.demo import load_demo
 from duecourse.services.dispatch import dispatch
+from duecourse.services.imports import ImportKind, import_csv
+from duecourse.services.payments import PaymentInput, record_payment
 from duecourse.services.rulebook import RuleBook
 from duecourse.services.run import run_collection
 from duecourse.services.simulate import simulate
@@ -193,6 +197,8 @@ def _shard(text: str | None) -> tuple[int, int] | None:
 def simulate_command(start: Any, days: int, client: str | None) -> None:
     """Show, day by day, what each client would receive; nothing is stored."""
     app = container()
+    # Each simulated day is a run; their log lines would drown the timeline.
+    logging.getLogger("duecourse.services.run").setLevel(logging.WARNING)
     timeline = simulate(
         lambda: app.run_store(held=True), app.composer, _day(start), days, client
     )
@@ -207,6 +213,68 @@ def simulate_command(start: Any, days: int, client: str | None) -> None:
     click.echo(
         f"{total} contact(s) over {days} day(s) from {_day(start)}; "
         "nothing was stored or sent"
+    )
+
+
+@cli.command(name="import")
+@click.argument("kind", type=click.Choice([k.value for k in ImportKind]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", default="cli", help="Who imports it, for the audit log.")
+def import_command(kind: str, path: Path, actor: str) -> None:
+    """Import a CSV file of clients, invoices or payments, whole or not at all."""
+    store = container().record_store()
+    try:
+        result = import_csv(kind, path.read_bytes(), path.name, store, actor, today())
+    finally:
+        store.close()
+    click.echo(result.line())
+
+
+@cli.command(name="pay")
+@click.argument("client")
+@click.argument("amount")
+@click.option("--currency", required=True, help="ISO 4217 code, like BRL.")
+@click.option("--reference", required=True, help="The bank's or the receipt's id.")
+@click.option("--invoice", default=None, help="The invoice number it pays.")
+@click.option(
+    "--on",
+    "received_on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day it was received; today by default.",
+)
+@click.option("--actor", default="cli", help="Who records it, for the audit log.")
+def pay(
+    client: str,
+    amount: str,
+    currency: str,
+    reference: str,
+    invoice: str | None,
+    received_on: Any,
+    actor: str,
+) -> None:
+    """Record a payment by hand; it stops the rule for what it settles."""
+    store = container().record_store()
+    payment = PaymentInput(
+        reference=reference,
+        client_external_id=client,
+        amount=parse_amount(amount),
+        currency=parse_currency(currency),
+        received_on=_day(received_on),
+        invoice_number=invoice,
+    )
+    try:
+        recorded = record_payment(store, payment, actor, utc_now())
+    finally:
+        store.close()
+    if recorded.duplicate:
+        click.echo(f"payment {reference} was already recorded; nothing changed")
+        return
+    allocated = sum((amount for _invoice, amount in recorded.allocated), Decimal(0))
+    click.echo(
+        f"payment {reference} recorded: {allocated} allocated to "
+        f"{len(recorded.allocated)} invoice(s), {len(recorded.settled)} settled, "
+        f"{recorded.unallocated} kept as credit"
     )
 
 
@@ -257,3 +325,6 @@ def rules_list() -> None:
 
 
 # Commands of other parts of the product, each in a module of its own.
+from duecourse.entrypoints.cli_statements import statements  # noqa: E402
+
+cli.add_command(statements)
