@@ -328,3 +328,13 @@ def rules_list() -> None:
 from duecourse.entrypoints.cli_statements import statements  # noqa: E402
 
 cli.add_command(statements)
+
+from duecourse.entrypoints.cli_negotiation import (  # noqa: E402
+    agreements,
+    promises,
+    users,
+)
+
+cli.add_command(users)
+cli.add_command(promises)
+cli.add_command(agreements)
