@@ -10,6 +10,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from duecourse.adapters.db.engine import make_engine, migrate
+from duecourse.adapters.db.negotiation_store import SqlNegotiationStore
 from duecourse.adapters.db.outbox_store import SqlOutboxStore
 from duecourse.adapters.db.records import SqlRecordStore
 from duecourse.adapters.db.rule_store import SqlRuleStore
@@ -66,6 +67,9 @@ class Container:
 
     def run_store(self, held: bool = False) -> SqlRunStore:
         return SqlRunStore(self.engine, held=held)
+
+    def negotiation_store(self) -> SqlNegotiationStore:
+        return SqlNegotiationStore(self.engine)
 
     def record_store(self) -> SqlRecordStore:
         return SqlRecordStore(self.engine)

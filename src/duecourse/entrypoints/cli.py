@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,12 +14,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import uvicorn
 
+from duecourse.adapters.db.login_store import SqlLoginStore
 from duecourse.bootstrap import Container, build, today, utc_now
+from duecourse.domain.agreements import Role
 from duecourse.domain.errors import DuecourseError
 from duecourse.domain.money import parse_amount, parse_currency
-from duecourse.entrypoints.schedule import run_today, serve_forever
+from duecourse.entrypoints.schedule import (
+    review_commitments,
+    run_today,
+    start_background,
+)
+from duecourse.entrypoints.web.app import create_app
+from duecourse.entrypoints.web.auth import Argon2Passwords
 from duecourse.services import rules as rule_service
+from duecourse.services.access import set_password
+from duecourse.services.agreements import NewUser, add_user
 from duecourse.services.demo import load_demo
 from duecourse.services.dispatch import dispatch
 from duecourse.services.imports import ImportKind, import_csv
@@ -85,6 +97,8 @@ def _day(value: Any) -> date:
 def run(as_of: Any, dry_run: bool, no_send: bool, shard: str | None) -> None:
     """Carry out every stage due on or before the as-of day."""
     app = container()
+    if not dry_run:
+        review_commitments(app, _day(as_of))
     with _progress() as progress:
         summary = run_collection(
             app.run_store,
@@ -102,8 +116,11 @@ def run(as_of: Any, dry_run: bool, no_send: bool, shard: str | None) -> None:
 
 @cli.command()
 @click.option("--no-demo", is_flag=True, help="Do not load the demo book.")
-def start(no_demo: bool) -> None:
-    """Start the embedded product: the default rule, the demo, the daily run."""
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def start(no_demo: bool, host: str, port: int) -> None:
+    """Start the embedded product: the default rule, the demo, the daily run
+    and the web app."""
     app = container()
     if not _active_rules(app):
         _apply_default_rule(app)
@@ -111,14 +128,44 @@ def start(no_demo: bool) -> None:
         loaded = load_demo(app.record_store, today())
         for result in loaded:
             click.echo(f"demo book: {result.line()}")
+        if loaded:
+            _demo_users(app)
     run_today(app)
     settings = app.settings
     where = (settings.smtp_url and "SMTP") or f"the mailbox folder {settings.mailbox}"
     click.echo(
-        f"duecourse is running. Today's run is done; messages go to {where}.\n"
-        f"The run repeats every day at {settings.run_at}; press Ctrl-C to stop."
+        f"duecourse is running at http://{host}:{port}/desk. Today's run is done; "
+        f"messages go to {where}.\nThe run repeats every day at "
+        f"{settings.run_at}; press Ctrl-C to stop."
     )
-    serve_forever(app)
+    scheduler = start_background(app)
+    try:
+        uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+DEMO_USERS = (
+    ("admin@demo.example", "Ada Admin", Role.ADMIN),
+    ("manager@demo.example", "Mario Manager", Role.MANAGER),
+    ("collector@demo.example", "Cleo Collector", Role.COLLECTOR),
+)
+
+
+def _demo_users(app: Container) -> None:
+    """Desk users for the demo, sharing one password made now and shown once."""
+    password = secrets.token_urlsafe(12)
+    store = app.negotiation_store()
+    try:
+        for email, name, role in DEMO_USERS:
+            add_user(store, NewUser(email, name, role), "duecourse start", utc_now())
+    finally:
+        store.close()
+    logins = SqlLoginStore(app.engine)
+    for email, _name, _role in DEMO_USERS:
+        set_password(logins, Argon2Passwords(), email, password, "demo", utc_now())
+    emails = ", ".join(email for email, _name, _role in DEMO_USERS)
+    click.echo(f"demo users: {emails}; password: {password} (shown only now)")
 
 
 def _active_rules(app: Container) -> list[str]:
@@ -338,3 +385,7 @@ from duecourse.entrypoints.cli_negotiation import (  # noqa: E402
 cli.add_command(users)
 cli.add_command(promises)
 cli.add_command(agreements)
+
+from duecourse.entrypoints.cli_web import register as register_web  # noqa: E402
+
+register_web(cli)

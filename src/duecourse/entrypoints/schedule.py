@@ -9,22 +9,38 @@ rest. Several processes must not schedule the same book: at scale, run
 from __future__ import annotations
 
 import logging
+from datetime import date
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from duecourse.bootstrap import Container, today, utc_now
+from duecourse.services.agreements import review_agreements
 from duecourse.services.dispatch import dispatch
+from duecourse.services.promises import review_promises
 from duecourse.services.run import run_collection
 
 log = logging.getLogger(__name__)
 
 
 def run_today(app: Container) -> None:
-    summary = run_collection(app.run_store, app.composer, today(), utc_now())
+    as_of = today()
+    review_commitments(app, as_of)
+    summary = run_collection(app.run_store, app.composer, as_of, utc_now())
     log.info("scheduled run done: %s", summary.line())
     deliver(app)
+
+
+def review_commitments(app: Container, as_of: date) -> None:
+    """Settle promises and agreements before the run, so that a broken promise
+    resumes the rule today and a missed instalment restores the balance."""
+    store = app.negotiation_store()
+    try:
+        review_promises(store, as_of, utc_now())
+        review_agreements(store, as_of, utc_now())
+    finally:
+        store.close()
 
 
 def deliver(app: Container) -> None:
@@ -33,10 +49,11 @@ def deliver(app: Container) -> None:
         log.info("outbox drained: %s", summary.line())
 
 
-def serve_forever(app: Container) -> None:
-    """Block, running the day at the configured time and draining every minute."""
+def start_background(app: Container) -> BackgroundScheduler:
+    """Start the daily run at the configured time and a drain every minute,
+    in a thread beside the web server; returns the running scheduler."""
     hour, minute = (int(part) for part in app.settings.run_at.split(":"))
-    scheduler = BlockingScheduler()
+    scheduler = BackgroundScheduler()
     scheduler.add_job(
         run_today, CronTrigger(hour=hour, minute=minute), args=[app], id="run"
     )
@@ -44,3 +61,4 @@ def serve_forever(app: Container) -> None:
         deliver, IntervalTrigger(minutes=1), args=[app], id="deliver", coalesce=True
     )
     scheduler.start()
+    return scheduler
