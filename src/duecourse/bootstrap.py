@@ -9,6 +9,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+from duecourse.adapters.db.billing_store import SqlBillingStore
 from duecourse.adapters.db.engine import make_engine, migrate
 from duecourse.adapters.db.negotiation_store import SqlNegotiationStore
 from duecourse.adapters.db.outbox_store import SqlOutboxStore
@@ -67,6 +68,9 @@ class Container:
 
     def run_store(self, held: bool = False) -> SqlRunStore:
         return SqlRunStore(self.engine, held=held)
+
+    def billing_store(self) -> SqlBillingStore:
+        return SqlBillingStore(self.engine)
 
     def negotiation_store(self) -> SqlNegotiationStore:
         return SqlNegotiationStore(self.engine)

@@ -46,6 +46,7 @@ class ClientCase:
     segment: str | None
     invoices: tuple[InvoiceCase, ...]
     contacts_this_week: tuple[date, ...] = ()
+    late_streak: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,10 @@ def _judge(
         return ActionStatus.SKIPPED, "client segment not targeted"
     if conditions.no_response and invoice.paid_since_contact:
         return ActionStatus.SKIPPED, "client responded with a payment"
+    if conditions.late_streak is not None and (
+        case.late_streak < conditions.late_streak
+    ):
+        return ActionStatus.SKIPPED, f"paid late {case.late_streak} time(s) in a row"
     if on < as_of:
         if offset < 0 and as_of > invoice.due_date:
             return ActionStatus.SKIPPED, f"missed on {on}; due date already passed"

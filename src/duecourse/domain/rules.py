@@ -14,6 +14,7 @@ from datetime import time
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from duecourse.domain.billing import LATE_STREAK_LIMIT, BillingPeriod, check_discount
 from duecourse.domain.errors import InvalidField, InvalidRule
 from duecourse.domain.money import parse_amount
 from duecourse.domain.states import CatchUp, Channel
@@ -28,12 +29,14 @@ class Conditions:
     """When a stage applies to an invoice; a stage whose conditions fail is skipped.
 
     `no_response` means: the client has paid nothing on the invoice since the
-    rule first contacted them about it.
+    rule first contacted them about it. `late_streak = N` means: the client paid
+    each of its last N paid invoices after the due date.
     """
 
     min_balance: Decimal | None = None
     segments: frozenset[str] = frozenset()
     no_response: bool = False
+    late_streak: int | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Stage:
 
     With `use_client_lead_days`, the offset is the client's own choice of how
     many days before the due date the bill arrives, when the contract has one.
+    An email stage may offer a switch to a prepaid period of `offer_months`, at
+    `offer_discount_percent` or that period's standard discount.
     """
 
     key: str
@@ -52,6 +57,8 @@ class Stage:
     catch_up: CatchUp = CatchUp.SEND
     use_client_lead_days: bool = False
     event: str | None = None
+    offer_months: int | None = None
+    offer_discount_percent: Decimal | None = None
 
     def offset_for(self, lead_days: int | None) -> int:
         if self.use_client_lead_days and lead_days is not None:
@@ -263,6 +270,7 @@ class _Reader:
         if not isinstance(lead, bool):
             self.fail(f"{where}.use_client_lead_days", "must be true or false")
             lead = False
+        offer_months, offer_discount = self.offer(where, table.get("offer"), channel)
         if len(self.problems) > before or channel is None or catch_up is None:
             return None
         return Stage(
@@ -274,6 +282,8 @@ class _Reader:
             catch_up=catch_up,
             use_client_lead_days=lead,
             event=event if channel is Channel.WEBHOOK else None,
+            offer_months=offer_months,
+            offer_discount_percent=offer_discount,
         )
 
     def choice(
@@ -319,11 +329,70 @@ class _Reader:
         if not isinstance(no_response, bool):
             self.fail(f"{where}.conditions.no_response", "must be true or false")
             no_response = False
-        unknown = set(table) - {"min_balance", "segments", "no_response"}
-        for name in sorted(unknown):
+        streak = table.get("late_streak")
+        if streak is not None and (
+            not isinstance(streak, int)
+            or isinstance(streak, bool)
+            or not 1 <= streak <= LATE_STREAK_LIMIT
+        ):
+            self.fail(
+                f"{where}.conditions.late_streak",
+                f"must be a whole number from 1 to {LATE_STREAK_LIMIT}, not {streak!r}",
+                "write late_streak = 3 for three late payments in a row",
+            )
+            streak = None
+        known = {"min_balance", "segments", "no_response", "late_streak"}
+        for name in sorted(set(table) - known):
             self.fail(
                 f"{where}.conditions.{name}",
                 "is not a known condition",
-                "use min_balance, segments or no_response",
+                "use min_balance, segments, no_response or late_streak",
             )
-        return Conditions(minimum, frozenset(segments), no_response)
+        return Conditions(minimum, frozenset(segments), no_response, streak)
+
+    def offer(
+        self, where: str, table: object, channel: Channel | None
+    ) -> tuple[int | None, Decimal | None]:
+        """An offer to prepay a longer period: `{ switch_to_months = 12 }`, with
+        an optional `discount_percent` instead of the period's standard one."""
+        if table is None:
+            return None, None
+        if channel is not Channel.EMAIL:
+            self.fail(f"{where}.offer", "is only for email stages", "remove it")
+            return None, None
+        if not isinstance(table, dict):
+            self.fail(
+                f"{where}.offer", "must be a table", "write { switch_to_months = 12 }"
+            )
+            return None, None
+        months = table.get("switch_to_months")
+        longer = [p.value for p in BillingPeriod if p is not BillingPeriod.MONTHLY]
+        if type(months) is not int or months not in longer:
+            self.fail(
+                f"{where}.offer.switch_to_months",
+                f"{months!r} is not a prepaid period",
+                f"use {' or '.join(map(str, longer))}",
+            )
+            months = None
+        discount = None
+        if "discount_percent" in table:
+            discount = self.percent(
+                f"{where}.offer.discount_percent", table["discount_percent"]
+            )
+        for name in sorted(set(table) - {"switch_to_months", "discount_percent"}):
+            self.fail(
+                f"{where}.offer.{name}",
+                "is not a known offer setting",
+                "use switch_to_months or discount_percent",
+            )
+        return months, discount
+
+    def percent(self, field: str, raw: object) -> Decimal | None:
+        if isinstance(raw, float) or not isinstance(raw, str | int):
+            self.fail(field, f"{raw!r} is not a percent", 'quote it: "7.5" for 7.5%')
+            return None
+        try:
+            return check_discount(parse_amount(raw, field), field)
+        except InvalidField as problem:
+            self.problems.append(problem)
+            return None

@@ -386,6 +386,11 @@ cli.add_command(users)
 cli.add_command(promises)
 cli.add_command(agreements)
 
+from duecourse.entrypoints.cli_billing import bill, contracts  # noqa: E402
+
+cli.add_command(bill)
+cli.add_command(contracts)
+
 from duecourse.entrypoints.cli_web import register as register_web  # noqa: E402
 
 register_web(cli)

@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from duecourse.bootstrap import Container, today, utc_now
 from duecourse.services.agreements import review_agreements
+from duecourse.services.billing import issue_invoices
 from duecourse.services.dispatch import dispatch
 from duecourse.services.promises import review_promises
 from duecourse.services.run import run_collection
@@ -26,10 +27,21 @@ log = logging.getLogger(__name__)
 
 def run_today(app: Container) -> None:
     as_of = today()
+    issue_bills(app, as_of)
     review_commitments(app, as_of)
     summary = run_collection(app.run_store, app.composer, as_of, utc_now())
     log.info("scheduled run done: %s", summary.line())
     deliver(app)
+
+
+def issue_bills(app: Container, as_of: date) -> None:
+    """Issue the invoices contracts owe, so that today's run can bill them."""
+    store = app.billing_store()
+    try:
+        summary = issue_invoices(store, as_of, "scheduler", utc_now())
+    finally:
+        store.close()
+    log.info("billing done: %s", summary.line())
 
 
 def review_commitments(app: Container, as_of: date) -> None:

@@ -14,10 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from duecourse.domain.billing import percent_text
 from duecourse.domain.cadence import ClientPlan, Decision, delivery_opens, most_severe
 from duecourse.domain.money import Money
 from duecourse.domain.rules import CollectionRule
 from duecourse.domain.states import Channel
+from duecourse.services.billing import prepay_offer
 from duecourse.services.ports import (
     ActionRow,
     CallTaskRow,
@@ -148,6 +150,7 @@ class Composer:
             "penalty_terms": self._terms(rule, as_of),
             "payment_link": payment_link,
             "link_expires_on": expires.isoformat(),
+            "offer": prepay_offer(client.contract, (d.stage for d in decisions)),
         }
         return MessageRow(
             id=str(uuid.uuid4()),
@@ -183,6 +186,13 @@ class Composer:
             "due_date": invoice.due_date.isoformat(),
             "days_late": max((as_of - invoice.due_date).days, 0),
             "penalty": penalty,
+            "period_start": _iso(invoice.period_start),
+            "period_end": _iso(invoice.period_end),
+            "discount_percent": (
+                None
+                if invoice.discount_percent is None
+                else percent_text(Decimal(invoice.discount_percent))
+            ),
         }
 
     def _webhook(
@@ -241,6 +251,10 @@ class Composer:
             created_on=as_of,
             covers=_covers(decisions),
         )
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _covers(decisions: list[Decision]) -> tuple[tuple[int, str], ...]:

@@ -109,6 +109,21 @@ class InvoiceRecord:
     first_contact_on: date | None
     last_payment_on: date | None
     payment_url: str | None
+    # The billing period the invoice covers and its prepay discount, in
+    # percent; None for invoices not issued by `duecourse bill`.
+    period_start: date | None = None
+    period_end: date | None = None
+    discount_percent: str | None = None
+
+
+@dataclass(frozen=True)
+class ContractRecord:
+    """A client's contract in force, as the run loads it for an offer."""
+
+    id: int
+    monthly_amount: str
+    currency: str
+    period_months: int
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,9 @@ class ClientRecord:
     # (rule version id, stage key) pairs already recorded, per invoice.
     taken: Mapping[int, frozenset[tuple[int, str]]]
     contacts_this_week: tuple[date, ...]
+    # How many of the last paid invoices were paid after their due date.
+    late_streak: int = 0
+    contract: ContractRecord | None = None
 
 
 @dataclass(frozen=True)

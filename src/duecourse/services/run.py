@@ -198,6 +198,7 @@ def _case(client: ClientRecord, book: RuleBook, versions: dict[int, int]) -> Cli
         segment=client.segment,
         invoices=tuple(invoices),
         contacts_this_week=client.contacts_this_week,
+        late_streak=client.late_streak,
     )
 
 

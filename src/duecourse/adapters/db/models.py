@@ -91,7 +91,12 @@ class RuleVersion(Base):
 
 class Invoice(Base):
     __tablename__ = "invoices"
-    __table_args__ = (Index("ix_invoices_due_work", "next_action_on", "client_id"),)
+    __table_args__ = (
+        Index("ix_invoices_due_work", "next_action_on", "client_id"),
+        # One invoice per billing period of a contract. A unique index rather
+        # than a constraint: SQLite adds it without rebuilding the table.
+        Index("uq_invoices_period", "contract_id", "period_start", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
@@ -110,6 +115,10 @@ class Invoice(Base):
     paused_until: Mapped[date | None] = mapped_column(Date)
     first_contact_on: Mapped[date | None] = mapped_column(Date)
     last_payment_on: Mapped[date | None] = mapped_column(Date)
+    # The billing period and prepay discount of an invoice `duecourse bill` issued.
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    discount_percent: Mapped[Decimal | None] = mapped_column(Amount())
 
 
 class Payment(Base):

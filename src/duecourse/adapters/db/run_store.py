@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -27,12 +27,14 @@ from duecourse.adapters.db.models import (
     Notice,
     RuleVersion,
 )
+from duecourse.domain.billing import LATE_STREAK_LIMIT, PaidInvoice, late_streak
 from duecourse.domain.cadence import CAP_WINDOW_DAYS
 from duecourse.domain.states import Channel, InvoiceStatus, MessageStatus
 from duecourse.services.ports import (
     ActionRow,
     CallTaskRow,
     ClientRecord,
+    ContractRecord,
     InvoiceRecord,
     InvoiceUpdate,
     MessageRow,
@@ -94,6 +96,8 @@ class SqlRunStore:
         taken = self._taken(due)
         contacts = self._contacts(client_ids)
         recent = self._recent_contacts(client_ids, as_of)
+        streaks = self._late_streaks(client_ids)
+        in_force = self._contracts_in_force(client_ids, as_of)
         records = []
         for row in self.connection.execute(
             select(Client).where(Client.id.in_(client_ids)).order_by(Client.id)
@@ -114,6 +118,8 @@ class SqlRunStore:
                     invoices=tuple(due.get(row.id, [])),
                     taken={i.id: taken.get(i.id, frozenset()) for i in due[row.id]},
                     contacts_this_week=tuple(recent.get(row.id, [])),
+                    late_streak=streaks.get(row.id, 0),
+                    contract=in_force.get(row.id),
                 )
             )
         return records
@@ -137,6 +143,9 @@ class SqlRunStore:
                 Invoice.first_contact_on,
                 Invoice.last_payment_on,
                 Invoice.payment_url,
+                Invoice.period_start,
+                Invoice.period_end,
+                Invoice.discount_percent,
             )
             .outerjoin(Contract, Contract.id == Invoice.contract_id)
             .where(
@@ -151,6 +160,8 @@ class SqlRunStore:
             client_id, *fields = row
             fields[3] = str(fields[3])
             fields[4] = str(fields[4])
+            if fields[-1] is not None:
+                fields[-1] = str(fields[-1])
             found[client_id].append(InvoiceRecord(*fields))
         return found
 
@@ -202,6 +213,62 @@ class SqlRunStore:
         for query in (emails, calls):
             for client_id, day in self.connection.execute(query):
                 found[client_id].append(day)
+        return found
+
+    def _late_streaks(self, client_ids: list[int]) -> dict[int, int]:
+        """Each client's late streak, from its last paid invoices only."""
+        recent = (
+            select(
+                Invoice.client_id,
+                Invoice.due_date,
+                Invoice.last_payment_on,
+                func.row_number()
+                .over(
+                    partition_by=Invoice.client_id,
+                    order_by=(Invoice.due_date.desc(), Invoice.id.desc()),
+                )
+                .label("place"),
+            )
+            .where(
+                Invoice.client_id.in_(client_ids),
+                Invoice.status == InvoiceStatus.PAID.value,
+            )
+            .subquery()
+        )
+        query = (
+            select(recent.c.client_id, recent.c.due_date, recent.c.last_payment_on)
+            .where(recent.c.place <= LATE_STREAK_LIMIT)
+            .order_by(recent.c.client_id, recent.c.place)
+        )
+        paid: dict[int, list[PaidInvoice]] = defaultdict(list)
+        for client_id, due_date, paid_on in self.connection.execute(query):
+            paid[client_id].append(PaidInvoice(due_date, paid_on))
+        return {client_id: late_streak(found) for client_id, found in paid.items()}
+
+    def _contracts_in_force(
+        self, client_ids: list[int], as_of: date
+    ) -> dict[int, ContractRecord]:
+        """Each client's latest contract not ended by `as_of`."""
+        query = (
+            select(
+                Contract.client_id,
+                Contract.id,
+                Contract.amount,
+                Contract.currency,
+                Contract.billing_period_months,
+            )
+            .where(
+                Contract.client_id.in_(client_ids),
+                Contract.starts_on <= as_of,
+                or_(Contract.ends_on.is_(None), Contract.ends_on >= as_of),
+            )
+            .order_by(Contract.client_id, Contract.starts_on, Contract.id)
+        )
+        found: dict[int, ContractRecord] = {}
+        for row in self.connection.execute(query):
+            found[row.client_id] = ContractRecord(
+                row.id, str(row.amount), row.currency, row.billing_period_months
+            )
         return found
 
     def record_actions(
