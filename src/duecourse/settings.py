@@ -27,7 +27,7 @@ class Settings:
     webhook_url: str | None
     run_at: str
     link_days: int
-    templates: Path | None
+    templates: Path | None = None
 
     def __repr__(self) -> str:
         # Settings hold secrets and passwords: never let them reach a log.

@@ -9,7 +9,14 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 from tests.integration.book import add_client, add_invoice, apply_default_rule, composer
 
-from duecourse.adapters.db.models import Action, CallTask, Invoice, Message, Notice
+from duecourse.adapters.db.models import (
+    Action,
+    CallTask,
+    Client,
+    Invoice,
+    Message,
+    Notice,
+)
 from duecourse.adapters.db.run_store import SqlRunStore
 from duecourse.services.run import RunSummary, run_collection
 
@@ -186,3 +193,26 @@ def test_the_cadence_creates_call_tasks_notices_and_the_suspension_webhook(
     assert count(engine, CallTask) == 1
     assert count(engine, Notice) == 2
     assert [w.context["event"] for w in webhooks] == ["suspend"]
+
+
+def test_a_client_with_bad_data_is_reported_and_the_others_still_run(
+    engine: Engine,
+) -> None:
+    apply_default_rule(engine)
+    broken = add_client(engine, "C1")
+    healthy = add_client(engine, "C2")
+    add_invoice(engine, broken, "INV-1", DUE)
+    add_invoice(engine, healthy, "INV-2", DUE)
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Client).where(Client.id == broken).values(time_zone="Mars/Olympus")
+        )
+
+    summary = run(engine, date(2026, 3, 6))
+
+    assert summary.done.by_label == {"bill/email": 1}
+    assert len(summary.problems) == 1 and "C1" in summary.problems[0]
+    with Session(engine) as session:
+        stuck = session.scalars(select(Invoice).where(Invoice.number == "INV-1")).one()
+        assert stuck.next_action_on is not None
+        assert stuck.next_action_on <= date(2026, 3, 6)

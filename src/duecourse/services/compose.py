@@ -46,6 +46,12 @@ class Rows:
     call_tasks: list[CallTaskRow] = field(default_factory=list)
     notices: list[NoticeRow] = field(default_factory=list)
 
+    def extend(self, other: Rows) -> None:
+        self.messages.extend(other.messages)
+        self.actions.extend(other.actions)
+        self.call_tasks.extend(other.call_tasks)
+        self.notices.extend(other.notices)
+
 
 @dataclass(frozen=True)
 class Composer:

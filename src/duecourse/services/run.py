@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfoNotFoundError
 
 from duecourse.domain.cadence import ClientCase, InvoiceCase, plan_client
-from duecourse.domain.errors import NotFound
+from duecourse.domain.errors import DuecourseError
 from duecourse.domain.money import Money
 from duecourse.domain.states import ActionStatus, Channel
 from duecourse.services.compose import Composer, Rows
@@ -142,29 +143,45 @@ def _plan_batch(
         summary.clients += 1
         summary.invoices += len(client.invoices)
         try:
-            versions = {
-                i.id: book.version_for(client, i.rule_version_id)
-                for i in client.invoices
-            }
-        except NotFound as problem:
-            # One client without a rule must not stop everyone else's run;
-            # its invoices stay due, so it is picked up once a rule applies.
-            log.warning("client skipped client_id=%d reason=%s", client.id, problem)
-            summary.problems.append(str(problem))
-            continue
-        case = _case(client, book, versions)
-        plan = plan_client(case, as_of)
-        composer.compose(client, plan, versions, book.versions, as_of, now, rows)
-        contacted = bool(plan.done(Channel.EMAIL) or plan.done(Channel.CALL))
-        for invoice in client.invoices:
-            updates.append(
-                InvoiceUpdate(
-                    invoice_id=invoice.id,
-                    next_action_on=plan.next_look.get(invoice.id),
-                    rule_version_id=versions[invoice.id],
-                    first_contact_on=as_of if contacted else None,
-                )
+            client_rows, client_updates = _plan_client(
+                client, book, composer, as_of, now
             )
+        except (DuecourseError, ZoneInfoNotFoundError) as problem:
+            # One client's bad data (no rule applies, an unknown time zone...)
+            # must not stop everyone else's run. Its invoices stay due, so the
+            # next run picks them up once the data is fixed.
+            log.warning("client skipped client_id=%d reason=%s", client.id, problem)
+            summary.problems.append(f"client {client.external_id}: {problem}")
+            continue
+        rows.extend(client_rows)
+        updates.extend(client_updates)
+    return rows, updates
+
+
+def _plan_client(
+    client: ClientRecord,
+    book: RuleBook,
+    composer: Composer,
+    as_of: date,
+    now: datetime,
+) -> tuple[Rows, list[InvoiceUpdate]]:
+    versions = {
+        i.id: book.version_for(client, i.rule_version_id) for i in client.invoices
+    }
+    plan = plan_client(_case(client, book, versions), as_of)
+    rows = Rows()
+    composer.compose(client, plan, versions, book.versions, as_of, now, rows)
+
+    contacted = bool(plan.done(Channel.EMAIL) or plan.done(Channel.CALL))
+    updates = [
+        InvoiceUpdate(
+            invoice_id=invoice.id,
+            next_action_on=plan.next_look.get(invoice.id),
+            rule_version_id=versions[invoice.id],
+            first_contact_on=as_of if contacted else None,
+        )
+        for invoice in client.invoices
+    ]
     return rows, updates
 
 
