@@ -181,7 +181,7 @@ def test_run_on_any_days_every_stage_is_decided_at_most_once(
     and after the last stage date every stage has been decided."""
     taken: set[str] = set()
     decided: list[str] = []
-    for offset in sorted(days) + [60]:
+    for offset in [*sorted(days), 60]:
         as_of = due + timedelta(days=offset)
         case = client(invoice(due_date=due, lead_days=lead, taken=frozenset(taken)))
         for decision in plan_client(case, as_of).decisions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ EMAILS = [
 LANGUAGES = ["en", "pt_BR", "es"]
 LINK = "https://pay.example/portal/abc"
 NBSP = "\xa0"  # CLDR keeps a currency symbol and its amount on one line
+DASH = "\u2013"  # between the first and last day of a period
 TOTAL = {"en": "R$1,260.42", "pt_BR": f"R${NBSP}1.260,42", "es": f"1.260,42{NBSP}BRL"}
 DUE = {
     "en": "November 30, 2026",
@@ -425,3 +427,190 @@ def test_disclosed_and_waived_terms_say_so(templates: MessageTemplates) -> None:
 
     assert "(informados, não cobrados)" in told.text
     assert "waived when paid within 5 days of the due date" in forgiven.text
+
+
+def contract_context(**invoice: Any) -> dict[str, Any]:
+    """An invoice issued from a contract's billing period, as the run stores it."""
+    context = bill_context()
+    context["invoices"][0].update(
+        period_start="2026-12-01", period_end="2026-12-31", discount_percent="10"
+    )
+    context["invoices"][0].update(invoice)
+    context["offer"] = None
+    return context
+
+
+def flat(body: str) -> str:
+    """The body with line breaks and HTML emphasis out of the way."""
+    for tag in ("<strong>", "</strong>"):
+        body = body.replace(tag, "")
+    return re.sub(r"[ \n]+", " ", body)
+
+
+PERIOD = {
+    "en": f"December 1, 2026 {DASH} December 31, 2026",
+    "pt_BR": f"1 de dezembro de 2026 {DASH} 31 de dezembro de 2026",
+    "es": f"1 de diciembre de 2026 {DASH} 31 de diciembre de 2026",
+}
+PERIOD_LABEL = {"en": "Period:", "pt_BR": "Período:", "es": "Periodo:"}
+DISCOUNT = {
+    "en": "(prepay discount: 10%)",
+    "pt_BR": "(desconto por pagamento antecipado: 10%)",
+    "es": f"(descuento por pago anticipado: 10{NBSP}%)",
+}
+AMOUNT = {"en": "R$1,234.50", "pt_BR": f"R${NBSP}1.234,50", "es": f"1.234,50{NBSP}BRL"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_contract_invoice_states_its_period_and_prepay_discount(
+    templates: MessageTemplates, language: str
+) -> None:
+    rendered = templates.render_email(email("bill", language, contract_context()))
+
+    for body in (rendered.text, rendered.html):
+        assert f"{PERIOD_LABEL[language]} {PERIOD[language]}" in flat(body)
+        assert f"{AMOUNT[language]} {DISCOUNT[language]}" in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    "invoice",
+    [
+        {"period_start": None, "period_end": None, "discount_percent": None},
+        {"period_start": None, "period_end": None, "discount_percent": "0"},
+        {"period_start": None, "period_end": None, "discount_percent": "0.00"},
+    ],
+)
+def test_period_and_discount_are_left_out_when_absent(
+    templates: MessageTemplates, language: str, invoice: dict[str, Any]
+) -> None:
+    rendered = templates.render_email(
+        email("bill", language, contract_context(**invoice))
+    )
+
+    for body in (rendered.text, rendered.html):
+        assert PERIOD_LABEL[language] not in body
+        assert DISCOUNT[language].split(":")[0] not in body
+        assert AMOUNT[language] in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_snapshots_older_than_contracts_still_render(
+    templates: MessageTemplates, language: str
+) -> None:
+    """Contexts stored before periods and offers existed lack the keys."""
+    rendered = templates.render_email(email("bill", language, bill_context()))
+
+    for body in (rendered.text, rendered.html):
+        assert PERIOD_LABEL[language] not in body
+        assert DISCOUNT[language].split(":")[0] not in body
+
+
+def test_a_period_without_an_end_shows_its_start(
+    templates: MessageTemplates,
+) -> None:
+    rendered = templates.render_email(
+        email("bill", "en", contract_context(period_end=None))
+    )
+
+    assert "Period:     December 1, 2026\n" in rendered.text
+    assert "Period: December 1, 2026<br>" in rendered.html
+
+
+OFFER = {"months": 12, "discount_percent": "10", "amount": "1080.00"}
+SAVING = {
+    "en": "R$120.00 a year",
+    "pt_BR": f"R${NBSP}120,00 por ano",
+    "es": f"120,00{NBSP}BRL al año",
+}
+OFFER_OPENS = {
+    "en": "Fewer payments mean fewer due dates",
+    "pt_BR": "Menos pagamentos, menos datas",
+    "es": "Menos pagos, menos fechas",
+}
+OFFER_REPLY = {
+    "en": "we will switch your plan",
+    "pt_BR": "mudamos o seu plano",
+    "es": "cambiaremos su plan",
+}
+
+
+def offer_context(**offer: Any) -> dict[str, Any]:
+    context = contract_context()
+    context["offer"] = OFFER | {"saving": "120.00", "currency": "BRL"} | offer
+    return context
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", EMAILS)
+def test_every_email_carrying_an_offer_words_it_with_the_saving(
+    templates: MessageTemplates, name: str, language: str
+) -> None:
+    rendered = templates.render_email(email(name, language, offer_context()))
+
+    for body in (rendered.text, rendered.html):
+        assert flat(body).count(OFFER_OPENS[language]) == 1
+        assert SAVING[language] in flat(body)
+        assert OFFER_REPLY[language] in flat(body)
+
+
+@pytest.mark.parametrize(
+    ("language", "saving"),
+    [
+        ("en", "R$60.00 every 6 months"),
+        ("pt_BR", f"R${NBSP}60,00 a cada 6 meses"),
+        ("es", f"60,00{NBSP}BRL cada 6 meses"),
+    ],
+)
+def test_a_shorter_offer_says_how_often_it_saves(
+    templates: MessageTemplates, language: str, saving: str
+) -> None:
+    context = offer_context(months=6, discount_percent="5", saving="60.00")
+
+    rendered = templates.render_email(email("reminder", language, context))
+
+    assert saving in flat(rendered.text) and saving in flat(rendered.html)
+
+
+def test_the_saving_is_in_the_offer_s_currency_and_locale(
+    templates: MessageTemplates,
+) -> None:
+    context = offer_context(saving="1234.50", currency="EUR")
+
+    spanish = templates.render_email(email("overdue", "es", context))
+
+    assert f"1.234,50{NBSP}€ al año" in flat(spanish.text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_offer_without_a_discount_promises_no_saving(
+    templates: MessageTemplates, language: str
+) -> None:
+    context = offer_context(discount_percent="0", saving="0.00")
+
+    rendered = templates.render_email(email("reminder", language, context))
+
+    for body in (rendered.text, rendered.html):
+        assert OFFER_OPENS[language] in flat(body)
+        assert "0,00" not in body and "0.00" not in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("context", [contract_context, bill_context, overdue_context])
+def test_no_offer_is_made_when_the_context_has_none(
+    templates: MessageTemplates, language: str, context: Any
+) -> None:
+    rendered = templates.render_email(email("reminder", language, context()))
+
+    for body in (rendered.text, rendered.html):
+        assert OFFER_OPENS[language] not in flat(body)
+        assert OFFER_REPLY[language] not in flat(body)
+
+
+def test_the_offer_is_escaped_in_html(templates: MessageTemplates) -> None:
+    context = offer_context(months="<b>12</b>")
+
+    rendered = templates.render_email(email("bill", "en", context))
+
+    assert "<b>12</b>" not in rendered.html
+    assert "&lt;b&gt;12&lt;/b&gt;" in rendered.html

@@ -25,8 +25,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
-from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 
 from duecourse.domain.errors import InvalidField
 from duecourse.domain.money import Money, parse_currency
