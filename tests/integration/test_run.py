@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
-from tests.integration.book import add_client, add_invoice, apply_default_rule, composer
 
 from duecourse.adapters.db.models import (
     Action,
@@ -19,6 +18,7 @@ from duecourse.adapters.db.models import (
 )
 from duecourse.adapters.db.run_store import SqlRunStore
 from duecourse.services.run import RunSummary, run_collection
+from tests.integration.book import add_client, add_invoice, apply_default_rule, composer
 
 DUE = date(2026, 3, 18)  # a Wednesday
 

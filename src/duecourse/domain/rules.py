@@ -8,7 +8,7 @@ the field and the fix, so a rule is either wholly valid or not stored.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
