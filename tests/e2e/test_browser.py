@@ -28,6 +28,7 @@ from duecourse.adapters.db.engine import make_engine, migrate
 from duecourse.adapters.links import SignedLinks
 from duecourse.entrypoints.web.context import client_signature
 from tests.integration.book import add_client, add_invoice, apply_default_rule
+from tests.support import service_absent
 from tests.support.web import AS_OF, PASSWORD, SECRET, add_notice, add_user, web_app
 
 pytestmark = pytest.mark.slow
@@ -101,7 +102,7 @@ def app_server(tmp_path: Path, host_origin: str) -> Iterator[Running]:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium: apt-get install chromium")
+        service_absent("no Chromium at /usr/bin/chromium: apt-get install chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=ARGS, headless=True

@@ -31,6 +31,7 @@ from duecourse.adapters.email.smtp import (
 from duecourse.domain.states import Channel
 from duecourse.services.ports import DeliveryFailed, OutgoingMessage
 from duecourse.settings import Settings
+from tests.support import service_absent
 
 SENDER = "Billing <billing@duecourse.localhost>"
 ADDRESS = "maria@acme.example"
@@ -298,7 +299,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     except ImportError:
         # Not in every environment: the openssl tool makes the same certificate.
         if shutil.which("openssl") is None:
-            pytest.skip("neither the cryptography package nor openssl is available")
+            service_absent("neither the cryptography package nor openssl is available")
         _self_signed_with_openssl(cert, key)
     return Certificate(cert, key)
 

@@ -394,3 +394,13 @@ cli.add_command(contracts)
 from duecourse.entrypoints.cli_web import register as register_web  # noqa: E402
 
 register_web(cli)
+
+from duecourse.entrypoints.cli_workers import (  # noqa: E402
+    beat,
+    run_distributed,
+    worker,
+)
+
+cli.add_command(run_distributed)
+cli.add_command(worker)
+cli.add_command(beat)
