@@ -8,11 +8,9 @@ same few policies tens of thousands of times.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from duecourse.adapters.penalty_presets import load_preset
@@ -31,22 +29,31 @@ def penalty_check(table: Mapping[str, Any]) -> None:
 
 
 def policy_of(rule: CollectionRule) -> PenaltyPolicy | None:
-    if not rule.penalty:
-        return None
-    return _policy(json.dumps(rule.penalty, sort_keys=True, default=str))
+    """The rule's policy, read once per rule object: a run asks for every invoice."""
+    known = _policies.get(id(rule))
+    if known is not None and known[0] is rule:
+        return known[1]
+    policy = None
+    if rule.penalty:
+        policy = penalty_policy_from_mapping(rule.penalty, "penalty", load_preset)
+    if len(_policies) > 256:
+        _policies.clear()
+    # The rule itself is kept beside its policy so that its id is not reused.
+    _policies[id(rule)] = (rule, policy)
+    return policy
 
 
-@lru_cache(maxsize=64)
-def _policy(table: str) -> PenaltyPolicy:
-    return penalty_policy_from_mapping(json.loads(table), "penalty", load_preset)
+_policies: dict[int, tuple[CollectionRule, PenaltyPolicy | None]] = {}
 
 
 def penalty_quote(
     rule: CollectionRule, balance: Money, due_date: date, as_of: date
 ) -> Mapping[str, Any] | None:
     """The penalty to date on an invoice's balance, as text for a message."""
+    if as_of <= due_date:
+        return None
     policy = policy_of(rule)
-    if policy is None or as_of <= due_date:
+    if policy is None:
         return None
     try:
         penalty = penalty_to_date(policy, balance, due_date, as_of)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 import sys
@@ -50,6 +51,9 @@ def main() -> None:
     )
     # Migrations run at every start; their chatter is not news to an operator.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # What start-up loaded lives as long as the process: keep the garbage
+    # collector from scanning it again and again while a run allocates.
+    gc.freeze()
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:
@@ -404,3 +408,7 @@ from duecourse.entrypoints.cli_workers import (  # noqa: E402
 cli.add_command(run_distributed)
 cli.add_command(worker)
 cli.add_command(beat)
+
+from duecourse.entrypoints.cli_api import api_keys  # noqa: E402
+
+cli.add_command(api_keys)

@@ -6,14 +6,24 @@ cost must follow the work due, so rows are read and written in batches.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from duecourse.adapters.db.models import (
@@ -58,6 +68,7 @@ class SqlRunStore:
         self.connection: Connection = engine.connect()
         self.transaction = self.connection.begin()
         self.held = held
+        self._due_ids: dict[tuple[date, tuple[int, int] | None], list[int]] = {}
 
     def rule_versions(self) -> list[RuleRecord]:
         rows = self.connection.execute(
@@ -80,14 +91,20 @@ class SqlRunStore:
     def due_client_ids(
         self, as_of: date, after: int, limit: int, shard: tuple[int, int] | None
     ) -> list[int]:
-        query = (
-            select(Invoice.client_id)
-            .where(*_due(as_of, shard), Invoice.client_id > after)
-            .group_by(Invoice.client_id)
-            .order_by(Invoice.client_id)
-            .limit(limit)
-        )
-        return list(self.connection.execute(query).scalars())
+        """The next due clients after `after`, from one read of the due index.
+
+        Paging with ORDER BY client_id LIMIT makes SQLite walk the whole
+        client index of the book for every batch; reading the due ids once,
+        through the index on the next action date, keeps the cost with the
+        work due. Clients that fall due during the run wait for the next one.
+        """
+        key = (as_of, shard)
+        if key not in self._due_ids:
+            query = select(Invoice.client_id).where(*_due(as_of, shard)).distinct()
+            self._due_ids[key] = sorted(self.connection.execute(query).scalars())
+        due = self._due_ids[key]
+        start = bisect.bisect_right(due, after)
+        return due[start : start + limit]
 
     def load_clients(self, client_ids: list[int], as_of: date) -> list[ClientRecord]:
         """The clients with their due invoices, history and contacts, in a few
@@ -325,37 +342,45 @@ class SqlRunStore:
 
     def _insert_actions(self, rows: list[ActionRow]) -> set[tuple[int, str]]:
         """Insert, leaving alone any (invoice, version, stage) already recorded."""
-        insert = (
-            pg_insert
-            if self.connection.dialect.name == "postgresql"
-            else (sqlite_insert)
-        )
-        statement = (
-            insert(actions)
-            .on_conflict_do_nothing(
-                index_elements=["invoice_id", "rule_version_id", "stage_key"]
+        columns = {
+            "invoice_id": [a.invoice_id for a in rows],
+            "rule_version_id": [a.rule_version_id for a in rows],
+            "stage_key": [a.stage_key for a in rows],
+            "channel": [a.channel.value for a in rows],
+            "status": [a.status for a in rows],
+            "reason": [a.reason[:200] for a in rows],
+            "scheduled_on": [a.scheduled_on for a in rows],
+            "taken_on": [a.taken_on for a in rows],
+            "message_id": [a.message_id for a in rows],
+        }
+        if self.connection.dialect.name == "postgresql":
+            result = self.connection.execute(_INSERT_ACTIONS_PG, columns)
+        else:
+            statement = (
+                sqlite_insert(actions)
+                .on_conflict_do_nothing(index_elements=_ACTION_KEY)
+                .returning(actions.c.invoice_id, actions.c.stage_key)
             )
-            .returning(actions.c.invoice_id, actions.c.stage_key)
-        )
-        values = [
-            {
-                "invoice_id": a.invoice_id,
-                "rule_version_id": a.rule_version_id,
-                "stage_key": a.stage_key,
-                "channel": a.channel.value,
-                "status": a.status,
-                "reason": a.reason[:200],
-                "scheduled_on": a.scheduled_on,
-                "taken_on": a.taken_on,
-                "message_id": a.message_id,
-            }
-            for a in rows
-        ]
-        result = self.connection.execute(statement, values)
+            values = [
+                dict(zip(columns, row, strict=True))
+                for row in zip(*columns.values(), strict=True)
+            ]
+            result = self.connection.execute(statement, values)
         return {(row.invoice_id, row.stage_key) for row in result}
 
     def update_invoices(self, updates: list[InvoiceUpdate]) -> None:
         if not updates:
+            return
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(
+                _UPDATE_INVOICES_PG,
+                {
+                    "ids": [u.invoice_id for u in updates],
+                    "next_on": [u.next_action_on for u in updates],
+                    "versions": [u.rule_version_id for u in updates],
+                    "contact_on": [u.first_contact_on for u in updates],
+                },
+            )
             return
         statement = (
             update(invoices)
@@ -397,6 +422,38 @@ class SqlRunStore:
         if self.transaction.is_active:
             self.transaction.rollback()
         self.connection.close()
+
+
+_ACTION_KEY = ["invoice_id", "rule_version_id", "stage_key"]
+
+# On PostgreSQL a batch goes as one statement over arrays: a multi-row VALUES
+# list of thousands of parameters costs more to build and parse than to run.
+_INSERT_ACTIONS_PG = text(
+    """
+    INSERT INTO actions (invoice_id, rule_version_id, stage_key, channel, status,
+                         reason, scheduled_on, taken_on, message_id)
+    SELECT * FROM unnest(
+        CAST(:invoice_id AS integer[]), CAST(:rule_version_id AS integer[]),
+        CAST(:stage_key AS varchar[]), CAST(:channel AS varchar[]),
+        CAST(:status AS varchar[]), CAST(:reason AS varchar[]),
+        CAST(:scheduled_on AS date[]), CAST(:taken_on AS date[]),
+        CAST(:message_id AS varchar[]))
+    ON CONFLICT (invoice_id, rule_version_id, stage_key) DO NOTHING
+    RETURNING invoice_id, stage_key
+    """
+)
+_UPDATE_INVOICES_PG = text(
+    """
+    UPDATE invoices AS i
+    SET next_action_on = u.next_on,
+        rule_version_id = u.version,
+        first_contact_on = COALESCE(i.first_contact_on, u.contact_on)
+    FROM unnest(CAST(:ids AS integer[]), CAST(:next_on AS date[]),
+                CAST(:versions AS integer[]), CAST(:contact_on AS date[]))
+         AS u(id, next_on, version, contact_on)
+    WHERE i.id = u.id
+    """
+)
 
 
 def _due(as_of: date, shard: tuple[int, int] | None) -> list[Any]:
