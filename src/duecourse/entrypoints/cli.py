@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import uvicorn
 
-from duecourse.adapters.db.login_store import SqlLoginStore
 from duecourse.bootstrap import Container, build, today, utc_now
 from duecourse.domain.agreements import Role
 from duecourse.domain.errors import DuecourseError
@@ -27,8 +25,6 @@ from duecourse.entrypoints.schedule import (
     run_today,
     start_background,
 )
-from duecourse.entrypoints.web.app import create_app
-from duecourse.entrypoints.web.auth import Argon2Passwords
 from duecourse.services import rules as rule_service
 from duecourse.services.access import set_password
 from duecourse.services.agreements import NewUser, add_user
@@ -142,6 +138,12 @@ def start(no_demo: bool, host: str, port: int) -> None:
         f"messages go to {where}.\nThe run repeats every day at "
         f"{settings.run_at}; press Ctrl-C to stop."
     )
+    # The web app is imported here, not at the top: every other command
+    # starts faster without it.
+    import uvicorn
+
+    from duecourse.entrypoints.web.app import create_app
+
     scheduler = start_background(app)
     try:
         uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
@@ -165,6 +167,9 @@ def _demo_users(app: Container) -> None:
             add_user(store, NewUser(email, name, role), "duecourse start", utc_now())
     finally:
         store.close()
+    from duecourse.adapters.db.login_store import SqlLoginStore
+    from duecourse.entrypoints.web.auth import Argon2Passwords
+
     logins = SqlLoginStore(app.engine)
     for email, _name, _role in DEMO_USERS:
         set_password(logins, Argon2Passwords(), email, password, "demo", utc_now())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from duecourse.bootstrap import Container, utc_now
-from duecourse.entrypoints.web.context import load_web_settings
 
 
 def _container() -> Container:
@@ -47,6 +46,8 @@ def set_password(email: str, password: str) -> None:
 @click.command(name="notice-keys")
 def notice_keys() -> None:
     """Print what a host product needs to sign notice requests."""
+    from duecourse.entrypoints.web.context import load_web_settings
+
     web = load_web_settings(_container().settings)
     click.echo(f"publishable key (data-key): {web.notice_key}")
     click.echo(f"notice secret (keep on your server): {web.notice_secret}")
