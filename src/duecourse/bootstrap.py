@@ -9,6 +9,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+from duecourse.adapters.db.api_store import SqlEventStore
 from duecourse.adapters.db.billing_store import SqlBillingStore
 from duecourse.adapters.db.engine import make_engine, migrate
 from duecourse.adapters.db.negotiation_store import SqlNegotiationStore
@@ -21,6 +22,7 @@ from duecourse.adapters.email.smtp import email_sender
 from duecourse.adapters.links import SignedLinks
 from duecourse.adapters.penalty_terms import penalty_check, penalty_quote, penalty_terms
 from duecourse.adapters.webhooks import WebhookSender
+from duecourse.adapters.webhooks_log import LoggedSender
 from duecourse.domain.rules import PenaltyCheck
 from duecourse.domain.states import Channel
 from duecourse.services.compose import Composer
@@ -69,6 +71,9 @@ class Container:
     def run_store(self, held: bool = False) -> SqlRunStore:
         return SqlRunStore(self.engine, held=held)
 
+    def event_store(self) -> SqlEventStore:
+        return SqlEventStore(self.engine)
+
     def billing_store(self) -> SqlBillingStore:
         return SqlBillingStore(self.engine)
 
@@ -89,7 +94,9 @@ class Container:
         s = self.settings
         return {
             Channel.EMAIL: email_sender(s, self.templates),
-            Channel.WEBHOOK: WebhookSender(s.webhook_url, s.secret_key),
+            Channel.WEBHOOK: LoggedSender(
+                WebhookSender(s.webhook_url, s.secret_key), self.engine, utc_now
+            ),
         }
 
 

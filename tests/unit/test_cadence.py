@@ -19,14 +19,25 @@ from duecourse.domain.rules import CollectionRule, Conditions, Limits, Stage
 from duecourse.domain.states import ActionStatus, CatchUp, Channel
 
 STAGES = (
-    Stage("bill", -10, Channel.EMAIL, "bill", use_client_lead_days=True,
-          catch_up=CatchUp.SEND),
+    Stage(
+        "bill",
+        -10,
+        Channel.EMAIL,
+        "bill",
+        use_client_lead_days=True,
+        catch_up=CatchUp.SEND,
+    ),
     Stage("reminder", -3, Channel.EMAIL, "reminder", catch_up=CatchUp.SKIP),
     Stage("due_today", 0, Channel.EMAIL, "due_today", catch_up=CatchUp.SKIP),
     Stage("overdue_3", 3, Channel.EMAIL, "overdue"),
     Stage("overdue_10", 10, Channel.EMAIL, "overdue"),
-    Stage("call", 12, Channel.CALL, "overdue_call",
-          conditions=Conditions(min_balance=Decimal("50"), no_response=True)),
+    Stage(
+        "call",
+        12,
+        Channel.CALL,
+        "overdue_call",
+        conditions=Conditions(min_balance=Decimal("50"), no_response=True),
+    ),
     Stage("suspend", 30, Channel.WEBHOOK, "suspend", event="suspend"),
 )
 RULE = CollectionRule("default", "", STAGES, Limits(max_contacts_per_week=3))

@@ -30,6 +30,7 @@ from duecourse.services.access import set_password
 from duecourse.services.agreements import NewUser, add_user
 from duecourse.services.demo import load_demo
 from duecourse.services.dispatch import dispatch
+from duecourse.services.events import payment_recorded
 from duecourse.services.imports import ImportKind, import_csv
 from duecourse.services.payments import PaymentInput, record_payment
 from duecourse.services.rulebook import RuleBook
@@ -323,6 +324,11 @@ def pay(
         recorded = record_payment(store, payment, actor, utc_now())
     finally:
         store.close()
+    events = container().event_store()
+    try:
+        payment_recorded(events, payment, recorded, utc_now())
+    finally:
+        events.close()
     if recorded.duplicate:
         click.echo(f"payment {reference} was already recorded; nothing changed")
         return

@@ -22,6 +22,7 @@ from duecourse.domain.agreements import (
 from duecourse.domain.errors import NotFound
 from duecourse.domain.money import parse_amount
 from duecourse.domain.promises import DEFAULT_GRACE_DAYS
+from duecourse.entrypoints.schedule import announce_broken_promises
 from duecourse.services import agreements as agreement_service
 from duecourse.services.promises import make_promise, review_promises
 
@@ -138,6 +139,9 @@ def promises_review(as_of: Any) -> None:
     """Mark promises kept or broken; run it before the daily run."""
     with _store() as store:
         review = review_promises(store, _day(as_of), utc_now())
+    app = click.get_current_context().find_object(Container)
+    assert app is not None, "the duecourse group builds the container"
+    announce_broken_promises(app, review.broken)
     click.echo(
         f"promises kept {len(review.kept)}, broken {len(review.broken)}, "
         f"client(s) escalated {len(review.escalated)}"

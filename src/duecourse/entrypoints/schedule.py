@@ -19,6 +19,7 @@ from duecourse.bootstrap import Container, today, utc_now
 from duecourse.services.agreements import review_agreements
 from duecourse.services.billing import issue_invoices
 from duecourse.services.dispatch import dispatch
+from duecourse.services.events import promises_broken
 from duecourse.services.promises import review_promises
 from duecourse.services.run import run_collection
 
@@ -49,10 +50,22 @@ def review_commitments(app: Container, as_of: date) -> None:
     resumes the rule today and a missed instalment restores the balance."""
     store = app.negotiation_store()
     try:
-        review_promises(store, as_of, utc_now())
+        review = review_promises(store, as_of, utc_now())
         review_agreements(store, as_of, utc_now())
     finally:
         store.close()
+    announce_broken_promises(app, review.broken)
+
+
+def announce_broken_promises(app: Container, promise_ids: list[int]) -> None:
+    """Queue the `promise.broken` webhook for each promise a review broke."""
+    if not promise_ids:
+        return
+    events = app.event_store()
+    try:
+        promises_broken(events, promise_ids, utc_now())
+    finally:
+        events.close()
 
 
 def deliver(app: Container) -> None:

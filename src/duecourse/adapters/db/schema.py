@@ -7,7 +7,9 @@ that they register with the one metadata.
 
 from __future__ import annotations
 
+import duecourse.adapters.db.api_tables
 import duecourse.adapters.db.billing_tables
+import duecourse.adapters.db.desk_tables
 import duecourse.adapters.db.negotiation_tables  # noqa: F401
 from duecourse.adapters.db import statement_tables  # noqa: F401
 from duecourse.adapters.db.models import Base

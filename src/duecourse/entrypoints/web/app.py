@@ -32,7 +32,7 @@ from duecourse.domain.errors import (
     InvalidRule,
     NotFound,
 )
-from duecourse.entrypoints.web import notices, pages, portal
+from duecourse.entrypoints.web import api, desk, desk_admin, notices, pages, portal
 from duecourse.entrypoints.web.auth import (
     Argon2Passwords,
     CsrfRejected,
@@ -111,6 +111,9 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(portal.router)
     app.include_router(notices.router)
+    app.include_router(desk.mounted(app, container))
+    app.include_router(desk_admin.mounted(app, container))
+    api.install(app, container)
 
     app.add_exception_handler(DuecourseError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
