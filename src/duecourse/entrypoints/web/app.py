@@ -107,10 +107,12 @@ def create_app(
     app.state.passwords = Argon2Passwords()
     app.state.notice_cache = notices.NoticeCache()
 
+    # The notice endpoint is matched first: every page view of the client's
+    # product calls it.
+    app.router.routes[:0] = notices.routes
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(portal.router)
-    app.include_router(notices.router)
     app.include_router(desk.mounted(app, container))
     app.include_router(desk_admin.mounted(app, container))
     api.install(app, container)

@@ -3,9 +3,10 @@
 `GET /notices/{client}?key=...&sig=...` is called by `notice.js` on every
 page view of the host product, so it is built to be cheap:
 
-- one indexed query (the client by external id, its newest active notice);
-- the body is rendered once per (client, notice, day) and kept in memory for
-  `NoticeCache.ttl_seconds`, so a payment shows within that time;
+- a plain Starlette route matched first, with no FastAPI parameter work;
+- the body is rendered once per (client, day), with one indexed query, and
+  kept in memory for `NoticeCache.ttl_seconds`, so a payment shows within
+  that time and a cached answer costs no query;
 - the ETag is a hash of the body; a matching `If-None-Match` gets a 304.
 
 Authorisation: `key` is the installation's publishable key and `sig` the
@@ -28,26 +29,29 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from duecourse.entrypoints.web.auth import Forbidden
 from duecourse.entrypoints.web.context import WebContext, client_signature, web_of
 from duecourse.entrypoints.web.words import speaker_for
 from duecourse.services.account import Banner, NoticeHead, banner_of
 
-router = APIRouter(include_in_schema=False)
-
 
 @dataclass(frozen=True)
 class Rendered:
-    body: bytes
+    """A response body, or None when the client is unknown or has no notice."""
+
+    body: bytes | None
     etag: str
     expires_at: float
 
 
 class NoticeCache:
-    """Rendered bodies by (client, notice, day), each kept for a short time."""
+    """Rendered bodies by (client, day), each kept for a short time: a cached
+    answer costs no query, and a payment shows within `ttl_seconds`."""
 
     def __init__(
         self,
@@ -58,17 +62,17 @@ class NoticeCache:
         self.ttl_seconds = ttl_seconds
         self._max = max_entries
         self._clock = clock
-        self._entries: dict[tuple[int, int | None, date], Rendered] = {}
+        self._entries: dict[tuple[str, date], Rendered] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, int | None, date]) -> Rendered | None:
+    def get(self, key: tuple[str, date]) -> Rendered | None:
         entry = self._entries.get(key)
         if entry is None or entry.expires_at < self._clock():
             return None
         return entry
 
-    def put(self, key: tuple[int, int | None, date], body: bytes) -> Rendered:
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    def put(self, key: tuple[str, date], body: bytes | None) -> Rendered:
+        etag = '"' + hashlib.sha256(body or b"").hexdigest()[:32] + '"'
         entry = Rendered(body, etag, self._clock() + self.ttl_seconds)
         with self._lock:
             if len(self._entries) >= self._max:
@@ -77,16 +81,23 @@ class NoticeCache:
         return entry
 
 
-@router.get("/notices/{client}")
-def notice(request: Request, client: str, key: str = "", sig: str = "") -> Response:
+async def notice(request: Request) -> Response:
+    """The banner JSON; a plain Starlette endpoint, matched before the rest of
+    the app, because every page view of the host product calls it."""
+    client = request.path_params["client"]
     web = web_of(request)
     headers = _cors(web, request.headers.get("origin"))
-    _authorise(web, client, key, sig)
+    query = request.query_params
+    _authorise(web, client, query.get("key", ""), query.get("sig", ""))
 
-    head = web.accounts.active_notice(client)
-    if head is None:
+    cache: NoticeCache = request.app.state.notice_cache
+    key = (client, web.today())
+    rendered = cache.get(key)
+    if rendered is None:
+        # Only a miss touches the database, off the event loop.
+        rendered = await run_in_threadpool(_render, web, client, key, cache)
+    if rendered.body is None:
         return Response(status_code=404, headers=headers)
-    rendered = _rendered(request, web, client, head)
 
     headers["ETag"] = rendered.etag
     headers["Cache-Control"] = "private, no-cache"
@@ -95,13 +106,18 @@ def notice(request: Request, client: str, key: str = "", sig: str = "") -> Respo
     return Response(rendered.body, media_type="application/json", headers=headers)
 
 
-@router.options("/notices/{client}")
-def notice_preflight(request: Request, client: str) -> Response:
+async def notice_preflight(request: Request) -> Response:
     headers = _cors(web_of(request), request.headers.get("origin"))
     headers["Access-Control-Allow-Methods"] = "GET"
     headers["Access-Control-Allow-Headers"] = "If-None-Match"
     headers["Access-Control-Max-Age"] = "86400"
     return Response(status_code=204, headers=headers)
+
+
+routes = [
+    Route("/notices/{client}", notice, methods=["GET"]),
+    Route("/notices/{client}", notice_preflight, methods=["OPTIONS"]),
+]
 
 
 def _cors(web: WebContext, origin: str | None) -> dict[str, str]:
@@ -124,20 +140,17 @@ def _authorise(web: WebContext, client: str, key: str, sig: str) -> None:
         raise Forbidden(f"the signature does not match the client {client!r}")
 
 
-def _rendered(
-    request: Request, web: WebContext, client: str, head: NoticeHead
+def _render(
+    web: WebContext, client: str, key: tuple[str, date], cache: NoticeCache
 ) -> Rendered:
-    cache: NoticeCache = request.app.state.notice_cache
-    today = web.today()
-    cache_key = (head.client_id, head.notice_id, today)
-    cached = cache.get(cache_key)
-    if cached is not None:
-        return cached
-
+    head = web.accounts.active_notice(client)
+    if head is None:
+        return cache.put(key, None)
+    today = key[1]
     banner = banner_of(web.accounts, head, today, web.quote, web.templates, web.links)
     payload = {"client": client, "notice": _notice(web, head, banner)}
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return cache.put(cache_key, body)
+    return cache.put(key, body)
 
 
 def _notice(
