@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from duecourse.domain.agreements import Role
 from duecourse.entrypoints.web.context import client_signature
 from tests.integration.book import add_client, add_invoice, apply_default_rule
-from tests.support.web import TestClient, add_notice, web_app
+from tests.support.web import TestClient, add_notice, add_user, log_in, web_app
 
 KEY = "pk_test_notice"
 NOTICE_SECRET = "notice-secret"
@@ -141,3 +142,21 @@ def test_the_banner_script_is_served(client: TestClient) -> None:
 
     assert response.status_code == 200
     assert "data-signature" in response.text
+
+
+def test_an_admin_previews_a_clients_banner_with_its_signed_tag(
+    engine: Engine, client: TestClient, overdue: str
+) -> None:
+    add_user(engine, "admin@example.com", Role.ADMIN)
+    add_user(engine, "cleo@example.com", Role.COLLECTOR)
+
+    log_in(client, "cleo@example.com")
+    refused = client.get(f"/desk/integration?client={overdue}")
+    log_in(client, "admin@example.com")
+    page = client.get(f"/desk/integration?client={overdue}")
+
+    assert refused.status_code == 403
+    assert page.status_code == 200
+    signature = client_signature(NOTICE_SECRET, overdue)
+    assert f'data-signature="{signature}"' in page.text
+    assert '<script src="/static/notice.js"' in page.text

@@ -109,9 +109,12 @@ def demo_clients(today: date) -> str:
     ) in CLIENTS:
         domain = "example.com.br" if country == "BR" else "example.com"
         yearly = segment == "enterprise"
+        # The demo's invoices stand for the past; the contract bills from the
+        # next month on, so `duecourse bill` adds upcoming bills, not a year
+        # of back invoices.
         contract = (
             amount, "12" if yearly else "1", "5" if yearly else "0", "10", "5",
-            (today - timedelta(days=365)).isoformat(),
+            _next_month(today).isoformat(),
         )  # fmt: skip
         for index, (person, mailbox) in enumerate(people):
             client = (key, name, country, zone, language, currency, segment)
@@ -163,6 +166,10 @@ def demo_payments(today: date) -> str:
             )
         )  # fmt: skip
     return _csv(header, rows)
+
+
+def _next_month(today: date) -> date:
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
 
 
 def _number(index: int) -> str:

@@ -20,7 +20,7 @@ from duecourse.entrypoints.web.auth import (
     require,
     sessions_of,
 )
-from duecourse.entrypoints.web.context import web_of
+from duecourse.entrypoints.web.context import client_signature, web_of
 from duecourse.entrypoints.web.rendering import page
 from duecourse.services.access import DeskUser, normalise_email, sign_in
 
@@ -122,13 +122,21 @@ def _local(path: str) -> str:
 
 @router.get("/desk/integration", response_class=HTMLResponse, include_in_schema=False)
 def integration(
-    request: Request, user: Annotated[DeskUser, Depends(require(Role.ADMIN))]
+    request: Request,
+    user: Annotated[DeskUser, Depends(require(Role.ADMIN))],
+    client: str = "",
 ) -> Response:
-    """For admins: what a host product needs to show the notice banner."""
+    """For admins: what a host product needs to show the notice banner, and
+    the banner itself for one client, as the client's product would show it."""
     web = web_of(request)
+    preview = client.strip()
     context = {
         "base_url": web.settings.base_url,
         "notice_key": web.web.notice_key,
         "origins": sorted(web.web.notice_origins),
+        "client": preview,
+        "signature": client_signature(web.web.notice_secret, preview)
+        if preview
+        else "",
     }
     return page(request, "integration.html", context)
