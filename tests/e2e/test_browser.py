@@ -10,12 +10,14 @@ docs/screenshots.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from datetime import time as time_of_day
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -25,10 +27,20 @@ from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from sqlalchemy import Engine
 
 from duecourse.adapters.db.engine import make_engine, migrate
+from duecourse.adapters.db.outbox_store import SqlOutboxStore
+from duecourse.adapters.db.run_store import SqlRunStore
+from duecourse.adapters.email.render import MessageTemplates
+from duecourse.adapters.email.smtp import SmtpSender, SmtpServer
 from duecourse.adapters.links import SignedLinks
+from duecourse.adapters.penalty_terms import penalty_quote, penalty_terms
+from duecourse.domain.states import Channel
 from duecourse.entrypoints.web.context import client_signature
+from duecourse.services.compose import Composer
+from duecourse.services.dispatch import dispatch
+from duecourse.services.run import run_collection
 from tests.integration.book import add_client, add_invoice, apply_default_rule
 from tests.support import service_absent
+from tests.support.smtp import running_smtp_server
 from tests.support.web import AS_OF, PASSWORD, SECRET, add_notice, add_user, web_app
 
 pytestmark = pytest.mark.slow
@@ -219,3 +231,36 @@ def book(engine: Engine) -> int:
     add_invoice(engine, client_id, "A-2", date(2026, 3, 10), amount="1250.00")
     add_notice(engine, client_id, "overdue_payment")
     return client_id
+
+
+def test_the_link_in_a_delivered_email_opens_the_account_tab(
+    app_server: Running, browser: Browser
+) -> None:
+    """The whole path a client takes: the run writes the overdue notice, SMTP
+    delivers it, and the link inside opens the account tab in a browser."""
+    book(app_server.engine)
+    links = SignedLinks(SECRET, app_server.url, 30)
+    composer = Composer(links, penalty_quote, penalty_terms)
+    now = datetime.combine(AS_OF, time_of_day(15), UTC)
+
+    with running_smtp_server() as smtp:
+        run_collection(lambda: SqlRunStore(app_server.engine), composer, AS_OF, now)
+        sender = SmtpSender(
+            SmtpServer.from_url(smtp.url), "Billing <b@example.com>", MessageTemplates()
+        )
+        dispatch(
+            SqlOutboxStore(app_server.engine), {Channel.EMAIL: sender}, lambda: now
+        )
+        delivered = smtp.received()
+
+    assert len(delivered) == 1
+    body = delivered[0].message.get_body(("plain",))
+    assert body is not None
+    link = re.search(r"http://127\.0\.0\.1:\d+/portal/\S+", body.get_content())
+    assert link is not None, "the email carries no portal link"
+    page = browser.new_page(viewport=PHONE)
+    page.goto(link.group(0))
+
+    main = page.inner_text("main")
+    assert "A-1" in main
+    assert "R$" in main
