@@ -84,7 +84,7 @@ def test_a_revoked_or_altered_key_is_refused(
     token = api_key(engine, "read")
     assert client.get(f"{V1}/clients", headers=bearer(token)).status_code == 200
 
-    revoke_key(SqlApiKeyStore(engine), token.split("_")[1], NOW)
+    revoke_key(SqlApiKeyStore(engine), token.split("_")[1], "test", NOW)
 
     assert client.get(f"{V1}/clients", headers=bearer(token)).status_code == 401
     altered = api_key(engine, "read")[:-2] + "xx"

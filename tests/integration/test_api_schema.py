@@ -65,4 +65,10 @@ def test_no_generated_request_gets_a_server_error(
 
         no_server_error()
 
-    assert len(operations) == 21
+    documented = app.openapi()["paths"]
+    expected = sum(
+        len(methods)
+        for path, methods in documented.items()
+        if path.startswith("/api/v1/")
+    )
+    assert len(operations) == expected > 20, "every documented operation was tried"

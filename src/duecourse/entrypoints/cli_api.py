@@ -57,5 +57,5 @@ def list_keys() -> None:
 @click.argument("prefix")
 def revoke(prefix: str) -> None:
     """Refuse the key with PREFIX (the part after `dc_`) from now on."""
-    revoke_key(_store(), prefix, utc_now())
+    revoke_key(_store(), prefix, f"cli:{getpass.getuser()}", utc_now())
     click.echo(f"key {prefix} revoked")

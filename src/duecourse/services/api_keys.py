@@ -83,7 +83,7 @@ class ApiKeyStore(Protocol):
 
     def all_keys(self) -> list[ApiKeyRecord]: ...
 
-    def revoke_key(self, prefix: str, now: datetime) -> bool:
+    def revoke_key(self, prefix: str, actor: str, now: datetime) -> bool:
         """Mark the key revoked; False when no unrevoked key has the prefix."""
         ...
 
@@ -142,8 +142,8 @@ def require_scope(record: ApiKeyRecord, needed: Scope) -> None:
         )
 
 
-def revoke_key(store: ApiKeyStore, prefix: str, now: datetime) -> None:
-    if not store.revoke_key(prefix.removeprefix(TOKEN_START), now):
+def revoke_key(store: ApiKeyStore, prefix: str, actor: str, now: datetime) -> None:
+    if not store.revoke_key(prefix.removeprefix(TOKEN_START), actor, now):
         raise NotFound(f"no active API key {prefix}; `duecourse api-keys list`")
     log.info("api key revoked prefix=%s", prefix)
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from duecourse.adapters.db.api_tables import ApiKey, IdempotencyKey
-from duecourse.adapters.db.models import Client, Message
+from duecourse.adapters.db.models import AuditEntry, Client, Message
 from duecourse.adapters.db.negotiation_tables import Promise
 from duecourse.domain.states import Channel, MessageStatus
 from duecourse.services.api_keys import ApiKeyRecord, Scope
@@ -51,6 +51,14 @@ class SqlApiKeyStore:
             key_id = connection.execute(
                 insert(ApiKey).returning(ApiKey.id), values
             ).scalar_one()
+            _audit(
+                connection,
+                actor,
+                "api key created",
+                prefix,
+                now,
+                scopes=values["scopes"],
+            )
         return _key(key_id, values)
 
     def key_by_prefix(self, prefix: str) -> ApiKeyRecord | None:
@@ -65,13 +73,15 @@ class SqlApiKeyStore:
             rows = connection.execute(select(ApiKey).order_by(ApiKey.id)).all()
         return [_key(row.id, row._mapping) for row in rows]
 
-    def revoke_key(self, prefix: str, now: datetime) -> bool:
+    def revoke_key(self, prefix: str, actor: str, now: datetime) -> bool:
         with self.engine.begin() as connection:
             done = connection.execute(
                 update(ApiKey)
                 .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            if done.rowcount == 1:
+                _audit(connection, actor, "api key revoked", prefix, now)
         return done.rowcount == 1
 
 
@@ -223,4 +233,25 @@ def _key_record(row: Row[Any]) -> KeyRecord:
         status=row.status,
         body=row.body,
         created_at=row.created_at,
+    )
+
+
+def _audit(
+    connection: Connection,
+    actor: str,
+    action: str,
+    prefix: str,
+    now: datetime,
+    **details: object,
+) -> None:
+    """Keys are audited in the same transaction as the change; never the secret."""
+    connection.execute(
+        insert(AuditEntry),
+        {
+            "at": now,
+            "actor": actor[:120],
+            "action": action,
+            "subject": f"api key {prefix}",
+            "details": details,
+        },
     )

@@ -32,7 +32,15 @@ from duecourse.domain.errors import (
     InvalidRule,
     NotFound,
 )
-from duecourse.entrypoints.web import api, desk, desk_admin, notices, pages, portal
+from duecourse.entrypoints.web import (
+    api,
+    desk,
+    desk_admin,
+    desk_keys,
+    notices,
+    pages,
+    portal,
+)
 from duecourse.entrypoints.web.auth import (
     Argon2Passwords,
     CsrfRejected,
@@ -115,6 +123,7 @@ def create_app(
     app.include_router(portal.router)
     app.include_router(desk.mounted(app, container))
     app.include_router(desk_admin.mounted(app, container))
+    app.include_router(desk_keys.mounted(app, container))
     api.install(app, container)
 
     app.add_exception_handler(DuecourseError, _domain_error)  # type: ignore[arg-type]

@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from duecourse.adapters.db.candidate_store import candidate_store
 from duecourse.adapters.db.rule_store import SqlRuleStore
 from duecourse.adapters.db.run_store import SqlRunStore
+from duecourse.adapters.webhooks_log import deliveries
 from duecourse.bootstrap import Container
 from duecourse.domain.agreements import AgreementStatus, NotPermitted, Role
-from duecourse.domain.errors import Conflict, InvalidRule
+from duecourse.domain.errors import Conflict, InvalidRule, NotFound
 from duecourse.domain.states import MessageStatus
 from duecourse.entrypoints.web.auth import require
 from duecourse.entrypoints.web.context import web_of
@@ -114,6 +115,23 @@ def outbox_page(request: Request, user: Manager) -> Response:
         dead = store.messages(MessageStatus.DEAD, OUTBOX_LIMIT)
     context = {"waiting": waiting, "sent": sent, "dead": dead, "section": "outbox"}
     return page(request, "desk/outbox.html", context)
+
+
+@router.get("/outbox/{message_id}", response_class=HTMLResponse)
+def outbox_message(request: Request, message_id: str, user: Manager) -> Response:
+    """A message's delivery attempts, newest first (logged for webhooks)."""
+    desk = desk_of(request)
+    with desk.store() as store:
+        status = store.message_status(message_id)
+    if status is None:
+        raise NotFound(f"no message {message_id} in the outbox")
+    context = {
+        "message_id": message_id,
+        "status": status,
+        "attempts": deliveries(desk.engine, message_id, OUTBOX_LIMIT),
+        "section": "outbox",
+    }
+    return page(request, "desk/outbox_message.html", context)
 
 
 @router.post("/outbox/{message_id}/retry")

@@ -12,6 +12,7 @@ from duecourse.adapters.db.api_store import SqlApiKeyStore, SqlIdempotencyStore
 from duecourse.bootstrap import Container
 from duecourse.entrypoints.web.api import (
     actions,
+    agreements,
     call_tasks,
     clients,
     contracts,
@@ -45,6 +46,7 @@ def install(app: FastAPI, container: Container) -> None:
         actions,
         call_tasks,
         promises,
+        agreements,
     ):
         router.include_router(module.router)
     app.include_router(router)
