@@ -36,11 +36,19 @@ class InvalidRule(DuecourseError):
 
 
 class InvalidImport(DuecourseError):
-    """A file to import has bad rows; nothing from it was stored."""
+    """A file to import has bad rows; nothing from it was stored.
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    `problems` are the sentences a person reads; `fields` name the column and
+    the reason of each problem that has a column, for callers that map them
+    back to their own fields.
+    """
+
+    def __init__(
+        self, source: str, problems: list[str], fields: list[InvalidField] | None = None
+    ) -> None:
         self.source = source
         self.problems = problems
+        self.fields = fields or []
         lines = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(
             f"{source} was not imported ({len(problems)} problem(s)), "

@@ -195,7 +195,11 @@ def import_csv(
     if problems:
         store.rollback()
         problems.sort(key=lambda problem: problem.row)
-        raise InvalidImport(source, [str(problem) for problem in problems])
+        raise InvalidImport(
+            source,
+            [str(problem) for problem in problems],
+            [InvalidField(p.column, p.reason, p.fix) for p in problems],
+        )
 
     counts = {k: v for k, v in vars(result).items() if isinstance(v, int)}
     details: dict[str, object] = {"kind": kind.value, "source": source, **counts}

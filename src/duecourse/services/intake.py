@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +27,6 @@ from duecourse.services.payments import (
 )
 
 SOURCE = "api request"
-_PROBLEM = re.compile(r"^row \d+, column (?P<field>[^:]+): (?P<detail>.*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,13 @@ def take_one(
     try:
         return import_csv(kind, buffer.getvalue(), SOURCE, store, actor, today, now=now)
     except InvalidImport as failure:
-        errors = [_field_error(problem, names or {}) for problem in failure.problems]
+        renamed = names or {}
+        errors = [
+            FieldError(
+                renamed.get(f.field, f.field), f"{f.problem}; {f.fix}".rstrip("; ")
+            )
+            for f in failure.fields
+        ] or [FieldError("body", problem) for problem in failure.problems]
         raise InvalidFields(errors) from None
 
 
@@ -102,8 +106,5 @@ def record_one_payment(
     return recorded
 
 
-def _field_error(problem: str, names: Mapping[str, str]) -> FieldError:
-    found = _PROBLEM.match(problem)
-    if found is None:
-        return FieldError("body", problem)
-    return FieldError(names.get(found["field"], found["field"]), found["detail"])
+def _detail(problem: InvalidField) -> str:
+    return f"{problem.problem}; {problem.fix}" if problem.fix else problem.problem
