@@ -1,4 +1,5 @@
-"""Recording payments: balances fall, paid invoices leave the rule, credit waits."""
+"""Recording payments: balances fall, paid invoices leave the rule, credit waits;
+a reversed payment gives its invoices their balance back."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Row, insert, select
 
-from duecourse.adapters.db.models import Action, Invoice, Message, Payment, RuleVersion
+from duecourse.adapters.db.models import (
+    Action,
+    AuditEntry,
+    Invoice,
+    Message,
+    Payment,
+    RuleVersion,
+)
 from duecourse.adapters.db.records import SqlRecordStore
-from duecourse.domain.errors import InvalidField, InvalidImport
+from duecourse.domain.errors import Conflict, InvalidField, InvalidImport, NotFound
 from duecourse.services.imports import import_csv
-from duecourse.services.payments import PaymentInput, record_payment
+from duecourse.services.payments import PaymentInput, record_payment, reverse_payment
 
 TODAY = date(2025, 3, 10)
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -187,3 +195,84 @@ def test_a_payments_file_with_bad_rows_records_none_of_its_payments(
     assert invoice(engine, "A-1").balance == Decimal("100")
     with engine.connect() as connection:
         assert connection.execute(select(Payment.id)).first() is None
+
+
+LATER = datetime(2025, 3, 20, 9, 0, tzinfo=UTC)
+
+
+def pay_as(store: SqlRecordStore, reference: str, amount: str, number: str) -> None:
+    payment = PaymentInput(
+        reference, "acme", Decimal(amount), "BRL", TODAY, invoice_number=number
+    )
+    record_payment(store, payment, "tester", NOW)
+
+
+def test_reversing_a_payment_reopens_its_settled_invoice(
+    engine: Engine, store: SqlRecordStore
+) -> None:
+    pay_as(store, "R-1", "100", "A-1")
+
+    reversed_ = reverse_payment(store, "R-1", "returned: AC04", "tester", LATER)
+
+    first = invoice(engine, "A-1")
+    assert (first.status, first.balance) == ("open", Decimal("100"))
+    assert first.next_action_on == LATER.date()
+    assert first.last_payment_on is None
+    assert reversed_.reopened == (first.id,)
+    assert reversed_.restored == ((first.id, Decimal("100")),)
+    with engine.connect() as connection:
+        stamp = connection.execute(select(Payment.reversed_at)).scalar_one()
+        audit = connection.execute(
+            select(AuditEntry.details).where(AuditEntry.action == "payment reversed")
+        ).scalar_one()
+    assert stamp == LATER
+    assert audit["reason"] == "returned: AC04"
+
+
+def test_a_partial_allocation_is_restored_exactly(
+    engine: Engine, store: SqlRecordStore
+) -> None:
+    pay_as(store, "R-1", "60.25", "A-2")
+    pay_as(store, "R-2", "39.75", "A-2")
+
+    reverse_payment(store, "R-1", "returned", "tester", LATER)
+
+    second = invoice(engine, "A-2")
+    assert (second.status, second.balance) == ("open", Decimal("160.25"))
+    # Still open all along: its rule keeps its own date.
+    assert second.next_action_on == TODAY
+    assert second.last_payment_on == TODAY
+    assert invoice(engine, "A-1").balance == Decimal("100")
+
+
+def test_a_reversed_payment_leaves_no_credit_to_use(
+    engine: Engine, store: SqlRecordStore
+) -> None:
+    pay(store, "350")
+
+    reversed_ = reverse_payment(store, "R-1", "returned", "tester", LATER)
+    later = "number,client_external_id,amount,currency,issue_date,due_date\n"
+    later += "A-3,acme,80.00,BRL,2025-03-10,2025-04-10\n"
+    import_csv("invoices", later, "next.csv", store, "tester", TODAY)
+
+    assert reversed_.credit_removed == Decimal("50")
+    assert [invoice(engine, n).balance for n in ("A-1", "A-2", "A-3")] == [
+        Decimal("100"),
+        Decimal("200"),
+        Decimal("80"),
+    ]
+    with engine.connect() as connection:
+        assert connection.execute(select(Payment.unallocated)).scalar_one() == 0
+
+
+def test_a_payment_is_reversed_only_once(engine: Engine, store: SqlRecordStore) -> None:
+    pay_as(store, "R-1", "100", "A-1")
+    reverse_payment(store, "R-1", "returned", "tester", LATER)
+
+    with pytest.raises(Conflict, match="'R-1' was reversed already"):
+        reverse_payment(store, "R-1", "returned again", "tester", LATER)
+    store.rollback()
+
+    assert invoice(engine, "A-1").balance == Decimal("100")
+    with pytest.raises(NotFound, match="no payment with reference 'R-404'"):
+        reverse_payment(store, "R-404", "returned", "tester", LATER)

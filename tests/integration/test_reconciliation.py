@@ -26,6 +26,7 @@ from duecourse.domain.errors import Conflict
 from duecourse.domain.statements import InvalidStatement
 from duecourse.entrypoints.cli import cli
 from duecourse.entrypoints.cli_statements import statements
+from duecourse.services.payments import reverse_payment
 from duecourse.services.reconciliation import (
     ReconciliationSummary,
     ignore,
@@ -121,6 +122,28 @@ MT940 = """{1:F01BANKDEFFAXXX0000000000}{2:I940BANKDEFFXXXXN}{4:
 :61:2603190319RC300,00NTRFG-100//MT-3
 :86:/RTRN/AC04/NAME/Globex Treasury/
 :62F:C260319EUR450,00
+-}
+"""
+
+# The credit of MT940 alone, then its return on the next day's statement.
+MT940_CREDIT = """{1:F01BANKDEFFAXXX0000000000}{2:I940BANKDEFFXXXXN}{4:
+:20:STMT0319
+:25:10020030/1234567890
+:28C:7/1
+:60F:C260318EUR0,00
+:61:2603190319C300,00NTRFG-100//MT-1
+:86:/NAME/Globex Treasury/REMI/USTD//Invoice G-100/
+:62F:C260319EUR300,00
+-}
+"""
+MT940_RETURN = """{1:F01BANKDEFFAXXX0000000000}{2:I940BANKDEFFXXXXN}{4:
+:20:STMT0321
+:25:10020030/1234567890
+:28C:8/1
+:60F:C260319EUR300,00
+:61:2603210321RC300,00NTRFG-100//MT-3
+:86:/RTRN/AC04/NAME/Globex Treasury/
+:62F:C260321EUR0,00
 -}
 """
 
@@ -263,7 +286,7 @@ def test_an_ofx_overpayment_settles_the_invoice_and_keeps_the_rest_as_credit(
     assert credit == Decimal("50.00")
 
 
-def test_mt940_learns_the_payer_and_queues_the_reversal_of_its_credit(
+def test_mt940_learns_the_payer_and_undoes_the_payment_its_reversal_takes_back(
     engine: Engine, store: SqlStatementStore
 ) -> None:
     client = add_client(engine, "globex", country="DE", language="en", currency="EUR")
@@ -272,17 +295,62 @@ def test_mt940_learns_the_payer_and_queues_the_reversal_of_its_credit(
 
     summary = import_bytes(store, MT940.encode())
 
-    assert (summary.matched, summary.queued) == (2, 1)
+    assert (summary.matched, summary.queued) == (3, 0)
     assert invoice(engine, "G-101").status == "paid"
-    (reversal,) = queue(store)
+    reopened = invoice(engine, "G-100")
+    assert (reopened.status, reopened.balance) == ("open", Decimal("300.00"))
+    assert reopened.next_action_on == NOW.date()
+    assert queue(store) == []
     with engine.connect() as connection:
-        first = connection.execute(
-            select(Payment.id).where(Payment.reference.endswith("MT-1"))
-        ).scalar_one()
-    assert f"recorded as payment {first}: undo that payment" in reversal.reason
-    with pytest.raises(Conflict, match="not a credit"):
-        resolve(store, reversal.entry_id, ["G-100"], actor="desk", now=NOW)
-    store.rollback()
+        first, reversed_at = connection.execute(
+            select(Payment.id, Payment.reversed_at).where(
+                Payment.reference.endswith("MT-1")
+            )
+        ).one()
+        entry = connection.execute(
+            select(
+                StatementEntryRow.status,
+                StatementEntryRow.reason,
+                StatementEntryRow.payment_id,
+            ).where(StatementEntryRow.is_reversal.is_(True))
+        ).one()
+    assert reversed_at == NOW
+    assert entry.status == "matched"
+    assert entry.reason.startswith("reversal of ") and entry.reason.endswith("MT-1")
+    assert entry.payment_id == first
+
+
+def test_a_later_statement_reversing_a_credit_reopens_its_invoice(
+    engine: Engine, store: SqlStatementStore
+) -> None:
+    client = add_client(engine, "globex", country="DE", language="en", currency="EUR")
+    add_invoice(engine, client, "G-100", DUE, "300.00", "EUR")
+    import_bytes(store, MT940_CREDIT.encode())
+    assert invoice(engine, "G-100").status == "paid"
+    summary = import_bytes(store, MT940_RETURN.encode(), now=NOW + timedelta(days=2))
+
+    assert (summary.matched, summary.queued) == (1, 0)
+    reopened = invoice(engine, "G-100")
+    assert (reopened.status, reopened.balance) == ("open", Decimal("300.00"))
+    assert reopened.next_action_on == NOW.date() + timedelta(days=2)
+
+
+def test_a_reversal_of_a_payment_reversed_already_waits_in_the_queue(
+    engine: Engine, store: SqlStatementStore
+) -> None:
+    client = add_client(engine, "globex", country="DE", language="en", currency="EUR")
+    add_invoice(engine, client, "G-100", DUE, "300.00", "EUR")
+    import_bytes(store, MT940_CREDIT.encode())
+    with engine.connect() as connection:
+        reference = connection.execute(select(Payment.reference)).scalar_one()
+    reverse_payment(store, reference, "bank called", "desk", NOW)
+
+    summary = import_bytes(store, MT940_RETURN.encode(), now=NOW + timedelta(days=2))
+
+    assert (summary.matched, summary.queued) == (0, 1)
+    (waiting,) = queue(store)
+    assert "whose payment was reversed already" in waiting.reason
+    assert invoice(engine, "G-100").balance == Decimal("300.00")
 
 
 def test_a_person_resolves_or_ignores_what_waits_in_the_queue(

@@ -6,9 +6,9 @@ The order of the rules, first that applies wins:
    that came back (a credit marked as a reversal or carrying a return reason)
    is not a client's payment either: NOT_A_PAYMENT.
 2. A debit marked as a reversal, or carrying a return reason, takes back a
-   credit: REVERSAL. It goes to the queue naming the earlier credit it
-   reverses when exactly one fits, because undoing a payment is a person's
-   decision.
+   credit: REVERSAL, naming the earlier credit it reverses when exactly one
+   fits. Reconciliation undoes that credit's payment; a reversal whose credit
+   or payment is not found goes to the queue.
 3. MATCHED_BY_REFERENCE: the entry names open invoices. The whole reference
    is an invoice number, or an ISO 11649 creditor reference (`RF..`) whose
    body is one, or an invoice number appears in the reference or text as a

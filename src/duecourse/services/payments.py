@@ -5,6 +5,11 @@ invoices, oldest due date first. An invoice whose balance reaches zero is paid
 at once: its rule stops (the run never selects it again) and the messages
 still waiting in the outbox for it alone are withdrawn. What is left over stays
 on the payment as credit, used when the client's next invoice is recorded.
+
+A payment the bank took back is reversed: every amount it allocated goes back
+to its invoice's balance, an invoice it had paid is open again and its rule
+resumes on the day of the reversal, and its credit is gone. A reversed payment
+stays stored, marked, so that its reference is never recorded again.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from duecourse.domain.errors import InvalidField
+from duecourse.domain.errors import Conflict, InvalidField, NotFound
 from duecourse.domain.states import InvoiceStatus
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,19 @@ class PaymentRecorded:
 
 
 @dataclass(frozen=True)
+class PaymentReversed:
+    """What reversing a payment did: the amounts given back to each invoice,
+    the invoices open again, and the credit the payment no longer has."""
+
+    reference: str
+    payment_id: int
+    client_id: int
+    restored: tuple[tuple[int, Decimal], ...] = ()
+    reopened: tuple[int, ...] = ()
+    credit_removed: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
 class ClientRef:
     id: int
     external_id: str
@@ -74,6 +92,8 @@ class StoredPayment:
     client_id: int
     amount: Decimal
     currency: str
+    unallocated: Decimal = Decimal(0)
+    reversed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +114,17 @@ class BalanceChange:
     status: InvoiceStatus
     paid_on: date
     stop_rule: bool
+
+
+@dataclass(frozen=True)
+class BalanceRestored:
+    """A balance raised again by a reversal; `resume_on` restarts the rule of an
+    invoice that was paid (None leaves its next action date as it is)."""
+
+    invoice_id: int
+    balance: Decimal
+    status: InvoiceStatus
+    resume_on: date | None
 
 
 @dataclass(frozen=True)
@@ -135,6 +166,21 @@ class PaymentStore(Protocol):
         ...
 
     def set_unallocated(self, payment_id: int, amount: Decimal) -> None: ...
+
+    def lock_client(self, client_id: int) -> None:
+        """Hold the client until commit, as `client` does."""
+        ...
+
+    def mark_reversed(self, payment_id: int, at: datetime) -> bool:
+        """Set the payment's reversal time and clear its credit; False when it
+        was reversed already."""
+        ...
+
+    def allocations(self, payment_id: int) -> list[tuple[InvoiceBalance, Decimal]]:
+        """The invoices the payment went to, each with the amount it got."""
+        ...
+
+    def restore_balance(self, change: BalanceRestored) -> None: ...
 
     def audit(self, entry: AuditRecord) -> None: ...
 
@@ -258,6 +304,96 @@ def apply_credit(
     if latest is not None:
         settle(store, [invoice], [invoice.balance - remaining], latest)
     return remaining
+
+
+def reverse_payment(
+    store: PaymentStore, reference: str, reason: str, actor: str, now: datetime
+) -> PaymentReversed:
+    """Undo a payment the bank took back, in its own transaction.
+
+    See the module docstring. Raises `NotFound` for an unknown reference and
+    `Conflict` for a payment reversed already.
+    """
+    reversed_ = undo_payment(store, reference, reason, actor, now)
+    store.commit()
+
+    log.info(
+        "payment reversed payment_id=%d client_id=%d invoices=%d reopened=%d",
+        reversed_.payment_id,
+        reversed_.client_id,
+        len(reversed_.restored),
+        len(reversed_.reopened),
+    )
+    return reversed_
+
+
+def undo_payment(
+    store: PaymentStore, reference: str, reason: str, actor: str, now: datetime
+) -> PaymentReversed:
+    """Reverse a payment and audit it inside the caller's unit of work; does
+    not commit. Nothing is changed when it raises."""
+    stored = store.payment(reference)
+    if stored is None:
+        raise NotFound(f"no payment with reference {reference!r}")
+    # Balances of one client change one payment at a time (see `client`);
+    # read again once locked, for the credit it has now.
+    store.lock_client(stored.client_id)
+    stored = store.payment(reference) or stored
+    if stored.reversed_at is not None or not store.mark_reversed(stored.id, now):
+        raise Conflict(
+            f"payment {reference!r} was reversed already; its invoices were "
+            "reopened then"
+        )
+
+    given_back: dict[int, tuple[InvoiceBalance, Decimal]] = {}
+    for invoice, amount in store.allocations(stored.id):
+        _, earlier = given_back.get(invoice.id, (invoice, Decimal(0)))
+        given_back[invoice.id] = (invoice, earlier + amount)
+
+    reopened = []
+    for invoice, amount in given_back.values():
+        was_paid = invoice.status is InvoiceStatus.PAID
+        store.restore_balance(
+            BalanceRestored(
+                invoice_id=invoice.id,
+                balance=invoice.balance + amount,
+                status=InvoiceStatus.OPEN if was_paid else invoice.status,
+                # The rule resumes where it stands: the run finds the invoice
+                # due today and its catch-up rules decide what is sent.
+                resume_on=now.date() if was_paid else None,
+            )
+        )
+        if was_paid:
+            reopened.append(invoice.id)
+
+    reversed_ = PaymentReversed(
+        reference=reference,
+        payment_id=stored.id,
+        client_id=stored.client_id,
+        restored=tuple((invoice.id, amount) for invoice, amount in given_back.values()),
+        reopened=tuple(reopened),
+        credit_removed=stored.unallocated,
+    )
+    store.audit(
+        AuditRecord(
+            at=now,
+            actor=actor,
+            action="payment reversed",
+            subject=f"payment {stored.id}",
+            details={
+                "reference": reference,
+                "reason": reason,
+                "client_id": stored.client_id,
+                "invoices": {
+                    str(invoice_id): str(amount)
+                    for invoice_id, amount in reversed_.restored
+                },
+                "reopened": list(reopened),
+                "credit_removed": str(stored.unallocated),
+            },
+        )
+    )
+    return reversed_
 
 
 def split(amount: Decimal, balances: list[Decimal]) -> tuple[list[Decimal], Decimal]:

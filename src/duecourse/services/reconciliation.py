@@ -6,10 +6,12 @@ matched (see `duecourse.domain.matching`): a matched credit becomes a payment
 through the payments service, with the entry id as its reference; a debit is
 stored as ignored; anything else waits in the queue with its reason.
 
-Reversals are not undone here: a debit that takes back an earlier credit is
-queued, naming that credit and its payment, for a person to undo it. Undoing
-a payment reopens invoices and restarts their rule, which the payments
-service does not offer yet; once it does, the reversal can call it.
+Reversals: a debit that takes back an earlier credit whose payment is stored
+undoes that payment through the payments service (its invoices get the money
+back, a paid one is open again and its rule resumes, its credit is gone), in
+the same transaction, and is stored as matched, naming the payment. A
+reversal whose credit or payment is not found, or whose payment was reversed
+already, is queued for a person as before.
 
 Reinstatement: a client was suspended when a `suspend` webhook was sent for
 one of its invoices (its message is not dead). When a payment leaves that
@@ -47,8 +49,10 @@ from duecourse.services.payments import (
     AuditRecord,
     PaymentInput,
     PaymentRecorded,
+    PaymentReversed,
     PaymentStore,
     apply_payment,
+    undo_payment,
 )
 
 log = logging.getLogger(__name__)
@@ -228,8 +232,11 @@ def import_statement(
     matched = queued = ignored = settled = 0
     paid_clients: set[int] = set()
     for entry in new:
-        status, reason, recorded = _reconcile(store, book, entry, now)
+        status, reason, recorded, reversed_ = _reconcile(store, book, entry, actor, now)
         payment_id = None if recorded is None else recorded.payment_id
+        if reversed_ is not None:
+            payment_id = reversed_.payment_id
+            book.refresh(store, reversed_.client_id)
         store.add_entry(import_id, entry, status, reason, payment_id)
         if recorded is not None:
             paid_clients.add(recorded.client_id)
@@ -388,17 +395,22 @@ class _Book:
     def match(self, entry: StatementEntry, earlier: list[EarlierCredit]) -> Match:
         return match_entry(entry, self.invoices, list(self.clients.values()), earlier)
 
+    def refresh(self, store: StatementStore, client_id: int) -> str:
+        """Read the client's open invoices again; its external id."""
+        external_id = store.external_id(client_id)
+        fresh = [
+            OpenInvoice(i.number, external_id, i.balance, i.currency, i.due_date)
+            for i in store.open_invoices(client_id)
+        ]
+        others = [i for i in self.invoices if i.client != external_id]
+        self.invoices = others + fresh
+        return external_id
+
     def paid(
         self, store: StatementStore, recorded: PaymentRecorded, entry: StatementEntry
     ) -> None:
         """Refresh the client's balances and learn the payer for later entries."""
-        external_id = store.external_id(recorded.client_id)
-        fresh = [
-            OpenInvoice(i.number, external_id, i.balance, i.currency, i.due_date)
-            for i in store.open_invoices(recorded.client_id)
-        ]
-        others = [i for i in self.invoices if i.client != external_id]
-        self.invoices = others + fresh
+        external_id = self.refresh(store, recorded.client_id)
 
         payer = payer_key(entry)
         known = self.clients.get(external_id)
@@ -409,9 +421,14 @@ class _Book:
 
 
 def _reconcile(
-    store: StatementStore, book: _Book, entry: StatementEntry, now: datetime
-) -> tuple[EntryStatus, str, PaymentRecorded | None]:
-    """Match one entry and record its payment; its status, reason and payment."""
+    store: StatementStore,
+    book: _Book,
+    entry: StatementEntry,
+    actor: str,
+    now: datetime,
+) -> tuple[EntryStatus, str, PaymentRecorded | None, PaymentReversed | None]:
+    """Match one entry and record or reverse its payment; its status, reason,
+    the payment recorded and the payment reversed."""
     earlier: list[EarlierCredit] = []
     if takes_back_credit(entry):
         earlier = store.earlier_credits(
@@ -419,9 +436,11 @@ def _reconcile(
         )
     match = book.match(entry, earlier)
     if match.outcome is MatchOutcome.NOT_A_PAYMENT:
-        return EntryStatus.IGNORED, match.reason, None
+        return EntryStatus.IGNORED, match.reason, None, None
+    if match.outcome is MatchOutcome.REVERSAL and match.reverses is not None:
+        return _reverse(store, match.reverses, match.reason, actor, now)
     if not match.is_payment or match.client is None:
-        return EntryStatus.UNMATCHED, match.reason, None
+        return EntryStatus.UNMATCHED, match.reason, None, None
 
     payment = PaymentInput(
         reference=payment_reference(entry.entry_id),
@@ -442,8 +461,25 @@ def _reconcile(
         recorded = apply_payment(store, payment, now)
     except InvalidField as error:
         log.warning("matched entry queued: the payment was refused (%s)", error.field)
-        return EntryStatus.UNMATCHED, f"{match.reason}, but {error}", None
-    return EntryStatus.MATCHED, match.reason, recorded
+        return EntryStatus.UNMATCHED, f"{match.reason}, but {error}", None, None
+    return EntryStatus.MATCHED, match.reason, recorded, None
+
+
+def _reverse(
+    store: StatementStore, original: str, queued_reason: str, actor: str, now: datetime
+) -> tuple[EntryStatus, str, PaymentRecorded | None, PaymentReversed | None]:
+    """Undo the payment of the credit `original` that a reversal takes back;
+    queued when that credit recorded no payment or it was reversed already."""
+    reason = f"reversal of {original}"
+    try:
+        reversed_ = undo_payment(store, payment_reference(original), reason, actor, now)
+    except NotFound:
+        return EntryStatus.UNMATCHED, queued_reason, None, None
+    except Conflict:
+        log.warning("reversal queued: its payment was reversed already")
+        queued = f"{reason}, whose payment was reversed already; ignore this entry"
+        return EntryStatus.UNMATCHED, queued, None, None
+    return EntryStatus.MATCHED, reason, None, reversed_
 
 
 def _queued(store: StatementStore, entry_id: str, verb: str) -> StoredEntry:

@@ -133,6 +133,8 @@ class Payment(Base):
     method: Mapped[str] = mapped_column(String(40))
     unallocated: Mapped[Decimal] = mapped_column(Amount())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Set when the bank took the money back: its allocations were undone.
+    reversed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Allocation(Base):

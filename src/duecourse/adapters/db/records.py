@@ -33,6 +33,7 @@ from duecourse.services.imports import (
 from duecourse.services.payments import (
     AuditRecord,
     BalanceChange,
+    BalanceRestored,
     ClientRef,
     Credit,
     InvoiceBalance,
@@ -71,7 +72,12 @@ class SqlRecordStore:
     def payment(self, reference: str) -> StoredPayment | None:
         row = self.connection.execute(
             select(
-                Payment.id, Payment.client_id, Payment.amount, Payment.currency
+                Payment.id,
+                Payment.client_id,
+                Payment.amount,
+                Payment.currency,
+                Payment.unallocated,
+                Payment.reversed_at,
             ).where(Payment.reference == reference)
         ).first()
         return None if row is None else StoredPayment(*row)
@@ -179,6 +185,8 @@ class SqlRecordStore:
             .where(
                 Payment.client_id == client_id,
                 Payment.currency == currency,
+                # A reversed payment's money went back to the bank.
+                Payment.reversed_at.is_(None),
                 # The amount is text on SQLite; a float is exact enough to
                 # tell above zero from zero.
                 cast(Payment.unallocated, Float) > 0,
@@ -190,6 +198,53 @@ class SqlRecordStore:
     def set_unallocated(self, payment_id: int, amount: Decimal) -> None:
         self.connection.execute(
             update(Payment).where(Payment.id == payment_id).values(unallocated=amount)
+        )
+
+    def lock_client(self, client_id: int) -> None:
+        self.connection.execute(
+            select(Client.id).where(Client.id == client_id).with_for_update()
+        )
+
+    def mark_reversed(self, payment_id: int, at: datetime) -> bool:
+        """Only a payment not reversed yet is changed: of two reversals at
+        once, the second waits for the first and then changes nothing."""
+        result = self.connection.execute(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.reversed_at.is_(None))
+            .values(reversed_at=at, unallocated=Decimal(0))
+        )
+        return result.rowcount == 1
+
+    def allocations(self, payment_id: int) -> list[tuple[InvoiceBalance, Decimal]]:
+        rows = self.connection.execute(
+            select(*_INVOICE_BALANCE, Allocation.amount)
+            .join(Allocation, Allocation.invoice_id == Invoice.id)
+            .where(Allocation.payment_id == payment_id)
+            .order_by(Allocation.id)
+        )
+        return [(_balance(row._tuple()[:-1]), row.amount) for row in rows]
+
+    def restore_balance(self, change: BalanceRestored) -> None:
+        """The new balance; the last payment date is again the latest payment
+        still standing that went to the invoice (none when there is none)."""
+        latest = (
+            select(func.max(Payment.received_on))
+            .join(Allocation, Allocation.payment_id == Payment.id)
+            .where(
+                Allocation.invoice_id == change.invoice_id,
+                Payment.reversed_at.is_(None),
+            )
+            .scalar_subquery()
+        )
+        values: dict[str, object] = {
+            "balance": change.balance,
+            "status": change.status.value,
+            "last_payment_on": latest,
+        }
+        if change.resume_on is not None:
+            values["next_action_on"] = change.resume_on
+        self.connection.execute(
+            update(Invoice).where(Invoice.id == change.invoice_id).values(values)
         )
 
     def audit(self, entry: AuditRecord) -> None:
