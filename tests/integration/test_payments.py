@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine, Row, insert, select
 
 from duecourse.adapters.db.models import (
@@ -20,7 +22,9 @@ from duecourse.adapters.db.models import (
     RuleVersion,
 )
 from duecourse.adapters.db.records import SqlRecordStore
+from duecourse.bootstrap import build
 from duecourse.domain.errors import Conflict, InvalidField, InvalidImport, NotFound
+from duecourse.entrypoints.cli import reverse_payment_command
 from duecourse.services.imports import import_csv
 from duecourse.services.payments import PaymentInput, record_payment, reverse_payment
 
@@ -276,3 +280,27 @@ def test_a_payment_is_reversed_only_once(engine: Engine, store: SqlRecordStore) 
     assert invoice(engine, "A-1").balance == Decimal("100")
     with pytest.raises(NotFound, match="no payment with reference 'R-404'"):
         reverse_payment(store, "R-404", "returned", "tester", LATER)
+
+
+def test_the_cli_reverses_a_payment_and_refuses_a_second_time(
+    engine: Engine,
+    store: SqlRecordStore,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pay_as(store, "R-1", "100", "A-1")
+    monkeypatch.setenv("DUECOURSE_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    app = build()
+    runner = CliRunner()
+    arguments = ["R-1", "--reason", "returned by the bank"]
+
+    first = runner.invoke(reverse_payment_command, arguments, obj=app)
+    second = runner.invoke(reverse_payment_command, arguments, obj=app)
+    app.engine.dispose()
+
+    assert first.exit_code == 0, first.output
+    assert "1 reopened" in first.output
+    assert invoice(engine, "A-1").status == "open"
+    assert isinstance(second.exception, Conflict)

@@ -24,7 +24,7 @@ from duecourse.services import rules as rule_service
 from duecourse.services.dispatch import dispatch
 from duecourse.services.events import payment_recorded
 from duecourse.services.imports import ImportKind, import_csv
-from duecourse.services.payments import PaymentInput, record_payment
+from duecourse.services.payments import PaymentInput, record_payment, reverse_payment
 from duecourse.services.rulebook import RuleBook
 from duecourse.services.run import run_collection
 from duecourse.services.simulate import simulate
@@ -240,6 +240,25 @@ def pay(
         f"payment {reference} recorded: {allocated} allocated to "
         f"{len(recorded.allocated)} invoice(s), {len(recorded.settled)} settled, "
         f"{recorded.unallocated} kept as credit"
+    )
+
+
+@cli.command(name="reverse-payment")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why, for the audit log.")
+@click.option("--actor", default="cli", help="Who reverses it, for the audit log.")
+def reverse_payment_command(reference: str, reason: str, actor: str) -> None:
+    """Undo a payment the bank took back: its invoices reopen and the rule
+    resumes where it stands."""
+    store = container().record_store()
+    try:
+        reversed_ = reverse_payment(store, reference, reason, actor, utc_now())
+    finally:
+        store.close()
+    click.echo(
+        f"payment {reference} reversed: {len(reversed_.restored)} invoice(s) "
+        f"given their amount back, {len(reversed_.reopened)} reopened, "
+        f"{reversed_.credit_removed} of credit removed"
     )
 
 
