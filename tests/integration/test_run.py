@@ -216,3 +216,31 @@ def test_a_client_with_bad_data_is_reported_and_the_others_still_run(
         stuck = session.scalars(select(Invoice).where(Invoice.number == "INV-1")).one()
         assert stuck.next_action_on is not None
         assert stuck.next_action_on <= date(2026, 3, 6)
+
+
+def test_an_invoice_with_its_own_payment_page_links_to_it_and_two_to_the_account(
+    engine: Engine,
+) -> None:
+    apply_default_rule(engine)
+    alone = add_client(engine, "C1")
+    pair = add_client(engine, "C2")
+    add_invoice(engine, alone, "INV-1", DUE)
+    add_invoice(engine, pair, "INV-2", DUE)
+    add_invoice(engine, pair, "INV-3", DUE)
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Invoice).values(
+                payment_url="https://pay.example.com/" + Invoice.number
+            )
+        )
+
+    run(engine, date(2026, 3, 6))
+
+    with Session(engine) as session:
+        messages = {
+            m.client_id: m.context for m in session.scalars(select(Message)).all()
+        }
+    assert messages[alone]["payment_link"] == "https://pay.example.com/INV-1"
+    assert messages[alone]["link_expires_on"] is None
+    assert "/portal/" in messages[pair]["payment_link"]
+    assert messages[pair]["link_expires_on"] == "2026-04-05"

@@ -614,3 +614,20 @@ def test_the_offer_is_escaped_in_html(templates: MessageTemplates) -> None:
 
     assert "<b>12</b>" not in rendered.html
     assert "&lt;b&gt;12&lt;/b&gt;" in rendered.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_payment_page_that_does_not_expire_gets_no_expiry_sentence(
+    templates: MessageTemplates, language: str
+) -> None:
+    expiring = templates.render_email(email("overdue", language, overdue_context()))
+    context = overdue_context()
+    context["link_expires_on"] = None
+    lasting = templates.render_email(email("overdue", language, context))
+
+    for part in ("text", "html"):
+        with_expiry = getattr(expiring, part)
+        without = getattr(lasting, part)
+        assert LINK in without
+        assert "2027" in with_expiry
+        assert "2027" not in without
