@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from duecourse.adapters.db.api_tables import ApiKey, IdempotencyKey
-from duecourse.adapters.db.models import AuditEntry, Client, Message
+from duecourse.adapters.db.models import AuditEntry, Client
 from duecourse.adapters.db.negotiation_tables import Promise
-from duecourse.domain.states import Channel, MessageStatus
+from duecourse.adapters.db.outbox_store import queue_webhook
 from duecourse.services.api_keys import ApiKeyRecord, Scope
 from duecourse.services.events import BrokenPromise
 from duecourse.services.idempotency import KeyRecord, StoredResponse
@@ -158,26 +158,7 @@ class SqlEventStore:
         self, client_id: int, event: str, context: dict[str, object], now: datetime
     ) -> str:
         message_id = str(uuid.uuid4())
-        language = self.connection.execute(
-            select(Client.language).where(Client.id == client_id)
-        ).scalar_one()
-        self.connection.execute(
-            insert(Message),
-            {
-                "id": message_id,
-                "client_id": client_id,
-                "channel": Channel.WEBHOOK.value,
-                "template": event,
-                "language": language,
-                "recipients": "",
-                "context": context,
-                "run_on": now.date(),
-                "status": MessageStatus.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-        )
+        queue_webhook(self.connection, message_id, client_id, event, context, now)
         return message_id
 
     def client_external_id(self, client_id: int) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Row, Table, or_, select, update
+from sqlalchemy import Connection, Engine, Row, Table, insert, or_, select, update
 
-from duecourse.adapters.db.models import Message
+from duecourse.adapters.db.models import Client, Message
 from duecourse.domain.states import Channel, MessageStatus
 from duecourse.services.ports import OutgoingMessage
 
@@ -91,4 +91,36 @@ def _outgoing(row: Row[Any]) -> OutgoingMessage:
         recipients=tuple(r for r in row.recipients.split(",") if r),
         context=row.context,
         attempts=row.attempts,
+    )
+
+
+def queue_webhook(
+    connection: Connection,
+    message_id: str,
+    client_id: int,
+    event: str,
+    context: dict[str, object],
+    now: datetime,
+) -> None:
+    """Put a webhook event in the outbox inside the caller's transaction; the
+    dispatcher signs and delivers it like any other message."""
+    language = connection.execute(
+        select(Client.language).where(Client.id == client_id)
+    ).scalar_one()
+    connection.execute(
+        insert(Message),
+        {
+            "id": message_id,
+            "client_id": client_id,
+            "channel": Channel.WEBHOOK.value,
+            "template": event,
+            "language": language,
+            "recipients": "",
+            "context": context,
+            "run_on": now.date(),
+            "status": MessageStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )

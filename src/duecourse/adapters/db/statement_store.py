@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 
 from duecourse.adapters.db.models import Action, Client, Invoice, Message, Payment
+from duecourse.adapters.db.outbox_store import queue_webhook
 from duecourse.adapters.db.records import SqlRecordStore
 from duecourse.adapters.db.statement_tables import StatementEntryRow, StatementImport
 from duecourse.domain.errors import NotFound
@@ -276,26 +277,7 @@ class SqlStatementStore(SqlRecordStore):
         context: dict[str, object],
         now: datetime,
     ) -> None:
-        language = self.connection.execute(
-            select(Client.language).where(Client.id == client_id)
-        ).scalar_one()
-        self.connection.execute(
-            insert(Message),
-            {
-                "id": message_id,
-                "client_id": client_id,
-                "channel": Channel.WEBHOOK.value,
-                "template": event,
-                "language": language,
-                "recipients": "",
-                "context": context,
-                "run_on": now.date(),
-                "status": MessageStatus.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-        )
+        queue_webhook(self.connection, message_id, client_id, event, context, now)
 
 
 def _cut(text: str | None, length: int) -> str | None:

@@ -5,23 +5,23 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 
 from duecourse.domain.states import ActionStatus, Channel
 from duecourse.entrypoints.web.api.common import (
     MAX_ID,
     PROBLEMS,
     After,
+    Filter,
     Limit,
     Reader,
     api_of,
     found,
     page_of,
 )
-from duecourse.entrypoints.web.api.models import PRINTABLE, ActionOut, Page
+from duecourse.entrypoints.web.api.models import ActionOut, Page
 
 router = APIRouter(prefix="/actions", tags=["actions"], responses=PROBLEMS)
-Filter = Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)]
 
 
 @router.get("", response_model=Page[ActionOut])

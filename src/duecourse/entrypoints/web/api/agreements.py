@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
@@ -42,6 +42,7 @@ from duecourse.entrypoints.web.api.common import (
     PROBLEMS,
     WRITE_PROBLEMS,
     After,
+    Filter,
     IdempotencyKey,
     Limit,
     Reader,
@@ -55,7 +56,7 @@ from duecourse.entrypoints.web.api.common import (
     page_of,
     today_of,
 )
-from duecourse.entrypoints.web.api.models import PRINTABLE, Page
+from duecourse.entrypoints.web.api.models import Page
 from duecourse.entrypoints.web.api.problems import problem
 from duecourse.services.agreements import (
     AgreementStore,
@@ -84,7 +85,7 @@ def list_agreements(
     key: Reader,
     limit: Limit = 50,
     after: After = None,
-    client: Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)] = None,
+    client: Filter = None,
     status: AgreementStatus | None = None,
 ) -> Any:
     engine = api_of(request).container.engine

@@ -11,6 +11,7 @@ from duecourse.entrypoints.web.api.common import (
     MAX_ID,
     PROBLEMS,
     After,
+    Filter,
     Limit,
     Reader,
     api_of,
@@ -21,7 +22,6 @@ from duecourse.entrypoints.web.api.common import (
 from duecourse.entrypoints.web.api.models import PRINTABLE, CallTaskOut, Page
 
 router = APIRouter(prefix="/call_tasks", tags=["call tasks"], responses=PROBLEMS)
-Filter = Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)]
 
 
 @router.get("", response_model=Page[CallTaskOut])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from duecourse.adapters.db.api_queries import Record
@@ -13,6 +13,7 @@ from duecourse.entrypoints.web.api.common import (
     PROBLEMS,
     WRITE_PROBLEMS,
     After,
+    Filter,
     IdempotencyKey,
     Limit,
     Reader,
@@ -30,7 +31,6 @@ from duecourse.services.imports import ImportKind
 from duecourse.services.intake import take_one
 
 router = APIRouter(prefix="/clients", tags=["clients"], responses=PROBLEMS)
-Filter = Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)]
 ExternalId = Annotated[str, Path(max_length=80, pattern=PRINTABLE)]
 
 # The import's column for each field of the request, where they differ.

@@ -20,7 +20,7 @@ from duecourse.adapters.db.api_store import SqlApiKeyStore, SqlIdempotencyStore
 from duecourse.bootstrap import Container
 from duecourse.domain.errors import NotFound
 from duecourse.domain.money import minor_units
-from duecourse.entrypoints.web.api.models import Problem
+from duecourse.entrypoints.web.api.models import PRINTABLE, Problem
 from duecourse.entrypoints.web.context import web_of
 from duecourse.services.api_keys import ApiKeyRecord, Scope, authenticate
 from duecourse.services.api_keys import require_scope as check_scope
@@ -77,6 +77,8 @@ Reader = Annotated[ApiKeyRecord, Depends(require_scope(Scope.READ))]
 Writer = Annotated[ApiKeyRecord, Depends(require_scope(Scope.WRITE))]
 Admin = Annotated[ApiKeyRecord, Depends(require_scope(Scope.ADMIN))]
 Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT, description="Page size")]
+Filter = Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)]
+"""A text filter of a listing, such as a client's external id."""
 After = Annotated[
     int | None, Query(ge=0, le=MAX_ID, description="The `next` of the last page")
 ]

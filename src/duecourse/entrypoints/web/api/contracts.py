@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 
 from duecourse.adapters.db.api_queries import Record
 from duecourse.entrypoints.web.api.common import (
     MAX_ID,
     PROBLEMS,
     After,
+    Filter,
     Limit,
     Reader,
     api_of,
@@ -20,7 +21,7 @@ from duecourse.entrypoints.web.api.common import (
     money,
     page_of,
 )
-from duecourse.entrypoints.web.api.models import PRINTABLE, ContractOut, Page
+from duecourse.entrypoints.web.api.models import ContractOut, Page
 
 router = APIRouter(prefix="/contracts", tags=["contracts"], responses=PROBLEMS)
 
@@ -31,7 +32,7 @@ def list_contracts(
     key: Reader,
     limit: Limit = 50,
     after: After = None,
-    client: Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)] = None,
+    client: Filter = None,
 ) -> Any:
     records = api_of(request).reader.page("contracts", {"client": client}, after, limit)
     return page_of(records, limit, shape)

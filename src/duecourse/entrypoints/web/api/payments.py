@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from duecourse.adapters.db.api_queries import Record
@@ -17,6 +17,7 @@ from duecourse.entrypoints.web.api.common import (
     PROBLEMS,
     WRITE_PROBLEMS,
     After,
+    Filter,
     IdempotencyKey,
     Limit,
     Reader,
@@ -45,7 +46,7 @@ def list_payments(
     key: Reader,
     limit: Limit = 50,
     after: After = None,
-    client: Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)] = None,
+    client: Filter = None,
     received_before: date | None = None,
     received_after: date | None = None,
 ) -> Any:

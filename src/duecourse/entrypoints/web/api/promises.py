@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from duecourse.adapters.db.api_queries import Record
@@ -16,6 +16,7 @@ from duecourse.entrypoints.web.api.common import (
     PROBLEMS,
     WRITE_PROBLEMS,
     After,
+    Filter,
     IdempotencyKey,
     Limit,
     Reader,
@@ -29,7 +30,7 @@ from duecourse.entrypoints.web.api.common import (
     page_of,
     today_of,
 )
-from duecourse.entrypoints.web.api.models import PRINTABLE, Page, PromiseIn, PromiseOut
+from duecourse.entrypoints.web.api.models import Page, PromiseIn, PromiseOut
 from duecourse.services.promises import make_promise
 
 router = APIRouter(prefix="/promises", tags=["promises"], responses=PROBLEMS)
@@ -41,7 +42,7 @@ def list_promises(
     key: Reader,
     limit: Limit = 50,
     after: After = None,
-    client: Annotated[str | None, Query(max_length=80, pattern=PRINTABLE)] = None,
+    client: Filter = None,
     status: PromiseStatus | None = None,
 ) -> Any:
     filters = {"client": client, "status": status and status.value}
