@@ -7,7 +7,7 @@ stage is never silently lost; the run's unique key makes it never doubled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -231,13 +231,6 @@ def _outside_quiet_hours(moment: datetime, limits: Limits) -> datetime:
     if quiet_start <= clock < quiet_end:
         return datetime.combine(moment.date(), quiet_end, moment.tzinfo)
     return moment
-
-
-def contact_days(plans: Iterable[ClientPlan]) -> int:
-    """How many client contacts the plans make (one per client per channel)."""
-    return sum(
-        1 for plan in plans for channel in CONTACT_CHANNELS if plan.done(channel)
-    )
 
 
 def most_severe(decisions: Sequence[Decision]) -> Decision:

@@ -50,8 +50,3 @@ def stage_date(due_date: date, offset_days: int, country: str) -> date:
     if offset_days < 0:
         return roll_back(day, country)
     return roll_forward(day, country)
-
-
-def is_known_country(country: str) -> bool:
-    """Whether the holidays package knows this country's public holidays."""
-    return country.upper() in holiday_tables.list_supported_countries()

@@ -69,9 +69,7 @@ def take_one(
     except InvalidImport as failure:
         renamed = names or {}
         errors = [
-            FieldError(
-                renamed.get(f.field, f.field), f"{f.problem}; {f.fix}".rstrip("; ")
-            )
+            FieldError(renamed.get(f.field, f.field), _detail(f))
             for f in failure.fields
         ] or [FieldError("body", problem) for problem in failure.problems]
         raise InvalidFields(errors) from None
