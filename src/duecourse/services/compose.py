@@ -145,8 +145,10 @@ class Composer:
         # account tab, which lists every invoice and how to pay them; only
         # its signed link expires.
         own_page = invoices[listed[0]].payment_url if len(listed) == 1 else None
-        link, expires = self.links.portal(client.id, as_of)
-        payment_link = own_page or link
+        payment_link, expires_on = own_page, None
+        if own_page is None:
+            payment_link, expires = self.links.portal(client.id, as_of)
+            expires_on = expires.isoformat()
         context = {
             "client": {"name": client.name, "external_id": client.external_id},
             "contact_name": client.contact_name,
@@ -159,7 +161,7 @@ class Composer:
             "total_due": str(Money(balance + penalty, currency).rounded().amount),
             "penalty_terms": self._terms(rule, as_of),
             "payment_link": payment_link,
-            "link_expires_on": None if own_page else expires.isoformat(),
+            "link_expires_on": expires_on,
             "offer": prepay_offer(client.contract, (d.stage for d in decisions)),
         }
         return MessageRow(
